@@ -378,4 +378,64 @@ struct tessera_bitstream_header {
 
 #define TESSERA_BITSTREAM_HEADER_SIZE	32
 
+/* ------------------------------------------------------------------------ */
+/* The virtual function a vGPU/vFPGA instance shows its guest                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * BAR0 of an instance is a register file the host mediates: every access
+ * traps. It shows one context's interface and nothing privileged. The
+ * guest's commands use the same struct tessera_cmd and the same device
+ * address space as a card context: [0, TESSERA_VF_DVA_GUEST_LIMIT) are the
+ * guest's own DMA addresses (IOVAs it mapped), [TESSERA_DVA_VRAM_BASE,
+ * + VF_VRAM_SIZE) is its device-memory slice, which BAR2 exposes and which
+ * may be mmapped straight through. The host keeps the top of the paged
+ * space for its own use (shadow rings).
+ */
+#define TESSERA_VF_BAR0_SIZE		0x1000
+#define TESSERA_VF_DVA_GUEST_LIMIT	(TESSERA_DVA_PAGED_LIMIT - (1ull << 30))
+#define TESSERA_VF_NUM_VECTORS		1	/* MSI/MSI-X vector 0: VF_INT_STATUS */
+
+#define TESSERA_VF_MAGIC		0x000	/* RO: TESSERA_MAGIC */
+#define TESSERA_VF_VERSION		0x004	/* RO: TESSERA_VERSION */
+#define TESSERA_VF_VRAM_SIZE_LO		0x008	/* RO: bytes of BAR2 */
+#define TESSERA_VF_VRAM_SIZE_HI		0x00c
+#define TESSERA_VF_RING_BASE_LO		0x010	/* RW: guest DMA address of the ring */
+#define TESSERA_VF_RING_BASE_HI		0x014
+#define TESSERA_VF_RING_SIZE		0x018	/* RW: entries, power of two */
+#define TESSERA_VF_RING_HEAD		0x01c	/* RO: entries consumed */
+#define TESSERA_VF_RING_TAIL		0x020	/* RW: the doorbell */
+#define TESSERA_VF_STATUS		0x024	/* RO: TESSERA_VF_STATUS_* */
+#define TESSERA_VF_FAULT_CODE		0x028	/* RO: TESSERA_FAULT_* or TESSERA_VF_REJECT_* */
+#define TESSERA_VF_FAULT_INDEX		0x02c	/* RO: ring index of the offending command */
+#define TESSERA_VF_FAULT_ADDR_LO	0x030	/* RO */
+#define TESSERA_VF_FAULT_ADDR_HI	0x034
+#define TESSERA_VF_INT_STATUS		0x038	/* RW1C: TESSERA_CTX_INT_* */
+#define TESSERA_VF_INT_ENABLE		0x03c	/* RW */
+#define TESSERA_VF_FENCE_LO		0x040	/* RO: last fence value */
+#define TESSERA_VF_FENCE_HI		0x044
+#define TESSERA_VF_BUSY_NS_LO		0x048	/* RO: card time spent on this instance */
+#define TESSERA_VF_BUSY_NS_HI		0x04c
+#define TESSERA_VF_RESET		0x050	/* WO: 1 = reset the instance's engine state */
+#define TESSERA_VF_CMDS_DONE		0x054	/* RO */
+#define TESSERA_VF_WEIGHT		0x058	/* RO: scheduling weight */
+#define TESSERA_VF_CAPS			0x05c	/* RO: TESSERA_VF_CAP_* */
+
+#define TESSERA_VF_STATUS_ENABLED	(1u << 0)	/* ring configured */
+#define TESSERA_VF_STATUS_BUSY		(1u << 1)	/* work outstanding */
+#define TESSERA_VF_STATUS_FAULTED	(1u << 2)	/* stopped until VF_RESET */
+
+#define TESSERA_VF_CAP_ENGINES		(1u << 0)	/* vGPU: command ring */
+#define TESSERA_VF_CAP_REGIONS		(1u << 1)	/* vFPGA: regions */
+
+/* Reasons the mediator's audit rejects a command (beyond card faults). */
+#define TESSERA_VF_REJECT_BASE		0x100
+#define TESSERA_VF_REJECT_OPCODE	0x101	/* opcode not allowed for this instance */
+#define TESSERA_VF_REJECT_RANGE		0x102	/* address outside the guest's memory */
+#define TESSERA_VF_REJECT_RESERVED	0x103	/* reserved field not zero */
+#define TESSERA_VF_REJECT_BOUNDS	0x104	/* size or count out of bounds */
+#define TESSERA_VF_REJECT_BATCH		0x105	/* batch nesting or length */
+#define TESSERA_VF_REJECT_RING		0x106	/* ring unreadable or misconfigured */
+#define TESSERA_VF_REJECT_PIN_LIMIT	0x107	/* pinned-memory limit reached */
+
 #endif /* TESSERA_HW_H */
