@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two instances on one card, each opened in its own container as two VMs
+ * would be: neither sees the other's device memory or guest memory, a new
+ * instance starts with a zeroed slice, and a command that addresses outside
+ * its own window is rejected before it reaches the card.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+#define RING_IOVA	0x00100000ull
+#define DATA_IOVA	0x01000000ull
+#define DATA_BYTES	(1ull << 20)
+
+FIXTURE(iso) {
+	struct tsr_instance a, b;
+	struct tsr_ring ring_a, ring_b;
+	struct tsr_dma_buf data_a, data_b;
+};
+
+FIXTURE_VARIANT(iso) {
+	const char *type;
+};
+
+FIXTURE_VARIANT_ADD(iso, vgpu2) { .type = "tessera-vgpu-2" };
+FIXTURE_VARIANT_ADD(iso, vgpu8) { .type = "tessera-vgpu-8" };
+
+FIXTURE_SETUP(iso)
+{
+	ASSERT_EQ(0, tsr_instance_setup(&self->a, variant->type));
+	ASSERT_EQ(0, tsr_instance_setup(&self->b, variant->type));
+	ASSERT_EQ(0, tsr_bar2_map(&self->a));
+	ASSERT_EQ(0, tsr_bar2_map(&self->b));
+	ASSERT_EQ(0, tsr_ring_setup(&self->a, &self->ring_a, RING_IOVA, 64));
+	ASSERT_EQ(0, tsr_ring_setup(&self->b, &self->ring_b, RING_IOVA, 64));
+	/* the same IOVA in both containers, backed by different memory */
+	ASSERT_EQ(0, tsr_dma_alloc(&self->a, &self->data_a, DATA_IOVA, DATA_BYTES));
+	ASSERT_EQ(0, tsr_dma_alloc(&self->b, &self->data_b, DATA_IOVA, DATA_BYTES));
+}
+
+FIXTURE_TEARDOWN_PARENT(iso)
+{
+	tsr_instance_remove(&self->a);
+	tsr_instance_remove(&self->b);
+}
+
+static size_t count_not_byte(const void *p, size_t len, uint8_t want)
+{
+	const uint8_t *b = p;
+	size_t i, bad = 0;
+
+	for (i = 0; i < len; i++)
+		bad += b[i] != want;
+	return bad;
+}
+
+/* B still runs a FILL into its own slice and its guest memory. */
+static void check_b_runs(struct __test_metadata *_metadata, FIXTURE_DATA(iso) *self)
+{
+	struct tessera_cmd c;
+	uint64_t v;
+
+	c = tsr_cmd_fill(DATA_IOVA + DATA_BYTES - 4096, 4096, 0x0b0b0b0b);
+	tsr_ring_push(&self->ring_b, &c);
+	c = tsr_cmd_fill(tsr_vram_dva(self->b.bar2_size - 4096), 4096, 0x0b0b0b0b);
+	tsr_ring_push(&self->ring_b, &c);
+	v = tsr_ring_fence_kick(&self->ring_b, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->b, v, TSR_DEADLINE_MS, NULL));
+	EXPECT_EQ(0, count_not_byte((uint8_t *)self->data_b.va + DATA_BYTES - 4096,
+				    4096, 0x0b));
+	EXPECT_EQ(0, count_not_byte((uint8_t *)self->b.bar2 + self->b.bar2_size - 4096,
+				    4096, 0x0b));
+}
+
+/* Submits one command on A; expects A faulted with @code at that index. */
+static void expect_a_rejected(struct __test_metadata *_metadata, FIXTURE_DATA(iso) *self,
+			      const struct tessera_cmd *cmd, uint32_t want_code)
+{
+	struct tessera_cmd nop = tsr_cmd_nop();
+	uint32_t code = 0, index = 0, at;
+
+	tsr_ring_push(&self->ring_a, &nop);
+	at = tsr_ring_push(&self->ring_a, cmd);
+	ASSERT_EQ(0, tsr_ring_kick(&self->ring_a));
+	ASSERT_EQ(0, tsr_wait_fault(&self->a, TSR_DEADLINE_MS, &code, &index));
+	EXPECT_EQ(want_code, code) {
+		TH_LOG("opcode 0x%x arg0 0x%llx: fault code 0x%x, want 0x%x",
+		       cmd->opcode, (unsigned long long)cmd->arg[0], code, want_code);
+	}
+	EXPECT_EQ(at, index);
+	/* clear A for the next attempt: reset restarts its ring at 0 */
+	ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RESET, 1));
+	ASSERT_EQ(0, tsr_wait_status(&self->a, TESSERA_VF_STATUS_FAULTED, 0,
+				     TSR_DEADLINE_MS, NULL));
+	ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_BASE_LO, (uint32_t)RING_IOVA));
+	ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_BASE_HI, RING_IOVA >> 32));
+	ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_SIZE, 64));
+	self->ring_a.tail = tsr_reg(&self->a, TESSERA_VF_RING_HEAD);
+}
+
+/* A new instance never sees what the previous owner of its slice left. */
+TEST_F_TIMEOUT(iso, new_instance_bar2_is_zeroed, TSR_TEST_TIMEOUT_S)
+{
+	struct tsr_instance c;
+	char uuid_a[40];
+
+	EXPECT_EQ(0, count_not_byte(self->a.bar2, self->a.bar2_size, 0));
+	EXPECT_EQ(0, count_not_byte(self->b.bar2, self->b.bar2_size, 0));
+	memset(self->a.bar2, 0xa5, self->a.bar2_size);
+	/* remove A and create another instance of the same type in its place */
+	strcpy(uuid_a, self->a.uuid);
+	tsr_ring_free(&self->ring_a);
+	tsr_dma_free(&self->a, &self->data_a);
+	tsr_instance_teardown(&self->a);
+	ASSERT_EQ(0, tsr_instance_setup(&c, variant->type));
+	ASSERT_EQ(0, tsr_bar2_map(&c));
+	EXPECT_EQ(0, count_not_byte(c.bar2, c.bar2_size, 0)) {
+		TH_LOG("instance %s sees data left by removed instance %s",
+		       c.uuid, uuid_a);
+	}
+	tsr_instance_teardown(&c);
+}
+
+/* Writes to one slice never appear in the other. */
+TEST_F_TIMEOUT(iso, slices_are_disjoint, TSR_TEST_TIMEOUT_S)
+{
+	memset(self->b.bar2, 0, self->b.bar2_size);
+	memset(self->a.bar2, 0xa5, self->a.bar2_size);
+	EXPECT_EQ(0, count_not_byte(self->b.bar2, self->b.bar2_size, 0));
+}
+
+/* The same IOVA in two containers is two different memories. */
+TEST_F_TIMEOUT(iso, same_iova_reaches_only_own_guest_memory, TSR_TEST_TIMEOUT_S)
+{
+	struct tessera_cmd c = tsr_cmd_fill(DATA_IOVA, 65536, 0xaaaaaaaa);
+	uint64_t v;
+
+	memset(self->data_b.va, 0x5b, 65536);
+	tsr_ring_push(&self->ring_a, &c);
+	v = tsr_ring_fence_kick(&self->ring_a, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
+	EXPECT_EQ(0, count_not_byte(self->data_a.va, 65536, 0xaa));
+	EXPECT_EQ(0, count_not_byte(self->data_b.va, 65536, 0x5b));
+	check_b_runs(_metadata, self);
+}
+
+/*
+ * Every way of pointing past the end of A's window is rejected with
+ * TESSERA_VF_REJECT_RANGE at the offending ring index, B's slice keeps its
+ * data, and B runs on.
+ */
+TEST_F_TIMEOUT(iso, command_outside_own_window_is_rejected, TSR_TEST_TIMEOUT_S)
+{
+	uint64_t size = self->a.bar2_size;
+	struct tessera_cmd attempts[] = {
+		/* one past the end */
+		tsr_cmd_fill(tsr_vram_dva(size), 4, 0xeeeeeeee),
+		/* straddling the end */
+		tsr_cmd_fill(tsr_vram_dva(size - 4), 8, 0xeeeeeeee),
+		/* a whole neighbour's worth beyond */
+		tsr_cmd_fill(tsr_vram_dva(size * 2), 4096, 0xeeeeeeee),
+		/* just below the window */
+		tsr_cmd_fill(TESSERA_DVA_VRAM_BASE - 4, 4, 0xeeeeeeee),
+		/* reading beyond the window into guest memory */
+		tsr_cmd_copy(DATA_IOVA, tsr_vram_dva(size), 4096),
+		/* a length that wraps the address space */
+		tsr_cmd_copy(tsr_vram_dva(0), DATA_IOVA, 0xfffffffffffff000ull),
+		/* GEMM whose C runs off the end */
+		tsr_cmd_gemm(DATA_IOVA, DATA_IOVA, tsr_vram_dva(size - 64), 16, 16, 16, false),
+		/* a fence past the end */
+		tsr_cmd_fence(tsr_vram_dva(size), 1, false),
+	};
+	unsigned int i;
+
+	memset(self->b.bar2, 0x3c, self->b.bar2_size);
+	for (i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+		TH_LOG("attempt %u", i);
+		if (i == 5) {
+			/* an oversized length may fail the bounds check first */
+			struct tessera_cmd nop = tsr_cmd_nop();
+			uint32_t code = 0, index = 0;
+
+			tsr_ring_push(&self->ring_a, &nop);
+			tsr_ring_push(&self->ring_a, &attempts[i]);
+			ASSERT_EQ(0, tsr_ring_kick(&self->ring_a));
+			ASSERT_EQ(0, tsr_wait_fault(&self->a, TSR_DEADLINE_MS, &code, &index));
+			EXPECT_TRUE(code == TESSERA_VF_REJECT_RANGE ||
+				    code == TESSERA_VF_REJECT_BOUNDS) {
+				TH_LOG("wrapping length: fault code 0x%x", code);
+			}
+			ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RESET, 1));
+			ASSERT_EQ(0, tsr_wait_status(&self->a, TESSERA_VF_STATUS_FAULTED, 0,
+						     TSR_DEADLINE_MS, NULL));
+			ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_BASE_LO,
+						   (uint32_t)RING_IOVA));
+			ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_BASE_HI, 0));
+			ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_SIZE, 64));
+			self->ring_a.tail = tsr_reg(&self->a, TESSERA_VF_RING_HEAD);
+			continue;
+		}
+		expect_a_rejected(_metadata, self, &attempts[i], TESSERA_VF_REJECT_RANGE);
+		ASSERT_EQ(0, count_not_byte(self->b.bar2, self->b.bar2_size - 4096, 0x3c)) {
+			TH_LOG("attempt %u changed B's slice", i);
+		}
+	}
+	check_b_runs(_metadata, self);
+}
+
+/* Guest addresses A never mapped, or the host's reserved top, are rejected. */
+TEST_F_TIMEOUT(iso, unmapped_and_reserved_guest_addresses_are_rejected, TSR_TEST_TIMEOUT_S)
+{
+	struct tessera_cmd attempts[] = {
+		tsr_cmd_fill(DATA_IOVA + DATA_BYTES, 4096, 0xeeeeeeee),
+		tsr_cmd_fill(DATA_IOVA + DATA_BYTES - 4, 8, 0xeeeeeeee),
+		tsr_cmd_fill(0, 4096, 0xeeeeeeee),
+		tsr_cmd_fill(TESSERA_VF_DVA_GUEST_LIMIT, 4096, 0xeeeeeeee),
+		tsr_cmd_fill(TESSERA_VF_DVA_GUEST_LIMIT - 4, 8, 0xeeeeeeee),
+		tsr_cmd_copy(DATA_IOVA, TESSERA_VF_DVA_GUEST_LIMIT + 65536, 4096),
+		tsr_cmd_fill(TESSERA_DVA_PAGED_LIMIT, 4096, 0xeeeeeeee),
+		tsr_cmd_batch(DATA_IOVA + DATA_BYTES, 1),
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+		TH_LOG("attempt %u", i);
+		expect_a_rejected(_metadata, self, &attempts[i], TESSERA_VF_REJECT_RANGE);
+	}
+	check_b_runs(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
