@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build QEMU 10.0 (Debian's trixie source) with the Tessera card in it.
+#
+#   scripts/build-qemu.sh [ninja targets...]
+#
+# Default targets: qemu-system-x86_64 and the card's qtest. Everything lives
+# in .cache/qemu/: the unpacked source (fetched once with `apt-get source`),
+# the build folder (configured once). Each run re-copies our sources from
+# qemu-patches/ and include/tessera_hw.h into the tree, but only files whose
+# content changed, so that an edit of the device rebuilds that file alone.
+#
+# The caller holds the heavy lock (flock .cache/heavy.lock) for a cold build;
+# a warm one is seconds.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=versions.sh
+. "$top/scripts/versions.sh"
+
+cache="$top/.cache/qemu"
+dl="$cache/dl"
+upstream_version=${TESSERA_QEMU_VERSION#*:}
+upstream_version=${upstream_version%-*}
+src="$dl/qemu-$upstream_version"
+build="$cache/build"
+patches="$top/qemu-patches"
+
+log() { echo "build-qemu: $*" >&2; }
+
+fetch_source() {
+	[ -f "$src/.tessera-fetched" ] && return 0
+	log "fetching qemu=$TESSERA_QEMU_VERSION source (apt-get source)"
+	command -v dpkg-source >/dev/null || { log "dpkg-dev missing: run scripts/install-deps.sh"; exit 1; }
+	rm -rf "$src" "$build"
+	mkdir -p "$dl"
+	(cd "$dl" && apt-get source -q "qemu=$TESSERA_QEMU_VERSION" >"$dl/fetch.log" 2>&1) || {
+		tail -20 "$dl/fetch.log" >&2
+		log "apt-get source failed (is the trixie deb-src entry installed? scripts/install-deps.sh)"
+		exit 1
+	}
+	touch "$src/.tessera-fetched"
+}
+
+# The Kconfig/meson glue changes config-poison.h, which recompiles most of the
+# tree: apply it once, before the first configure.
+apply_glue() {
+	local patch="$patches/0001-tessera-card-build-glue.patch"
+	if (cd "$src" && patch -p1 -R --dry-run -s -f <"$patch" >/dev/null 2>&1); then
+		return 0
+	fi
+	log "applying $(basename "$patch")"
+	(cd "$src" && patch -p1 -N -s <"$patch")
+}
+
+# Copy only when the content differs so ninja sees no spurious change.
+sync_file() {
+	local from=$1 to=$2
+	if ! cmp -s "$from" "$to"; then
+		mkdir -p "$(dirname "$to")"
+		cp "$from" "$to"
+		log "updated ${to#"$src"/}"
+	fi
+}
+
+sync_sources() {
+	sync_file "$patches/hw/misc/tessera-card.c" "$src/hw/misc/tessera-card.c"
+	sync_file "$patches/tests/qtest/tessera-card-test.c" "$src/tests/qtest/tessera-card-test.c"
+	# The spec header stays one file in include/; the tree gets a copy.
+	sync_file "$top/include/tessera_hw.h" "$src/include/hw/misc/tessera_hw.h"
+}
+
+configure_args=(
+	--python=/usr/bin/python3
+	--target-list=x86_64-softmmu
+	--disable-docs
+	--without-default-features
+	--enable-tcg
+	--enable-fdt=system
+	--disable-werror
+	--enable-virtfs
+	--enable-attr
+	--enable-cap-ng
+	--disable-linux-io-uring
+	--disable-install-blobs
+	--disable-download
+	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
+	"--cc=ccache cc"
+)
+
+configure_tree() {
+	local want
+	want=$(printf '%s\n' "$upstream_version" "${configure_args[@]}" | sha256sum | cut -c1-16)
+	if [ -f "$build/.tessera-configured" ] && [ "$(cat "$build/.tessera-configured")" = "$want" ]; then
+		return 0
+	fi
+	log "configuring in $build"
+	rm -rf "$build"
+	mkdir -p "$build"
+	(cd "$build" && "$src/configure" "${configure_args[@]}" >"$build/configure.log" 2>&1) || {
+		tail -30 "$build/configure.log" >&2
+		log "configure failed"
+		exit 1
+	}
+	echo "$want" >"$build/.tessera-configured"
+}
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+	targets=(qemu-system-x86_64 tests/qtest/tessera-card-test)
+fi
+
+fetch_source
+apply_glue
+sync_sources
+configure_tree
+export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}"
+log "ninja ${targets[*]}"
+ninja -C "$build" "${targets[@]}" >&2
