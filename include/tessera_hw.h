@@ -17,10 +17,16 @@
 #define TESSERA_HW_H
 
 #ifdef __KERNEL__
+#include <linux/bits.h>
 #include <linux/types.h>
 #else
-#include <stdint.h>
 #include <linux/types.h>
+#ifndef BIT
+#define BIT(nr)			(1UL << (nr))
+#endif
+#ifndef BIT_ULL
+#define BIT_ULL(nr)		(1ULL << (nr))
+#endif
 #endif
 
 /* ------------------------------------------------------------------------ */
@@ -71,10 +77,14 @@
 #define TESSERA_RGN_USER_BASE		0x40000
 #define TESSERA_RGN_USER_STRIDE		0x1000
 
-#define TESSERA_ENGINE_REG(e, reg)	(TESSERA_ENGINE_BASE + (e) * TESSERA_ENGINE_STRIDE + (reg))
-#define TESSERA_REGION_REG(r, reg)	(TESSERA_REGION_BASE + (r) * TESSERA_REGION_STRIDE + (reg))
-#define TESSERA_CTX_REG(c, reg)		(TESSERA_CTX_BASE + (c) * TESSERA_CTX_STRIDE + (reg))
-#define TESSERA_RGN_USER_REG(r, reg)	(TESSERA_RGN_USER_BASE + (r) * TESSERA_RGN_USER_STRIDE + (reg))
+#define TESSERA_ENGINE_REG(e, reg) \
+	(TESSERA_ENGINE_BASE + (e) * TESSERA_ENGINE_STRIDE + (reg))
+#define TESSERA_REGION_REG(r, reg) \
+	(TESSERA_REGION_BASE + (r) * TESSERA_REGION_STRIDE + (reg))
+#define TESSERA_CTX_REG(c, reg) \
+	(TESSERA_CTX_BASE + (c) * TESSERA_CTX_STRIDE + (reg))
+#define TESSERA_RGN_USER_REG(r, reg) \
+	(TESSERA_RGN_USER_BASE + (r) * TESSERA_RGN_USER_STRIDE + (reg))
 
 /* --- Global registers (offsets inside the global page) --- */
 #define TESSERA_REG_MAGIC		0x000	/* RO: TESSERA_MAGIC */
@@ -127,11 +137,11 @@
 #define TESSERA_ENG_STATE_WAITING	2	/* context loaded, its ring is empty */
 #define TESSERA_ENG_STATE_SWITCHING	3	/* a switch was requested, not yet done */
 
-#define TESSERA_ENG_INT_SWITCHED	(1u << 0)	/* a requested switch is done */
-#define TESSERA_ENG_INT_IDLE		(1u << 1)	/* the loaded context's ring ran empty */
+#define TESSERA_ENG_INT_SWITCHED	BIT(0)	/* a requested switch is done */
+#define TESSERA_ENG_INT_IDLE		BIT(1)	/* the loaded context's ring ran empty */
 
 /* --- Region control block (privileged) --- */
-#define TESSERA_RGN_CTX			0x00	/* RW: context whose MMU and window the region uses */
+#define TESSERA_RGN_CTX			0x00	/* RW: context whose MMU and window it uses */
 #define TESSERA_RGN_IMAGE_ADDR_LO	0x08	/* RW: bitstream image, device address */
 #define TESSERA_RGN_IMAGE_ADDR_HI	0x0c
 #define TESSERA_RGN_IMAGE_SIZE		0x10	/* RW: bytes, header included */
@@ -159,9 +169,9 @@
 #define TESSERA_RGN_CFG_ERR_MMU		7	/* image not readable through the MMU */
 #define TESSERA_RGN_CFG_ERR_BUSY	8	/* a job was running */
 
-#define TESSERA_RGN_INT_CONFIG_DONE	(1u << 0)	/* load finished, good or bad */
-#define TESSERA_RGN_INT_JOB_DONE	(1u << 1)
-#define TESSERA_RGN_INT_JOB_FAULT	(1u << 2)
+#define TESSERA_RGN_INT_CONFIG_DONE	BIT(0)	/* load finished, good or bad */
+#define TESSERA_RGN_INT_JOB_DONE	BIT(1)
+#define TESSERA_RGN_INT_JOB_FAULT	BIT(2)
 
 /* --- Region user page (may be mapped into a tenant) --- */
 #define TESSERA_RGN_USER_ARG(n)		(0x00 + (n) * 8)	/* RW: 64-bit args, n < 6 */
@@ -184,7 +194,7 @@
 #define TESSERA_CTX_RING_BASE_HI	0x0c
 #define TESSERA_CTX_RING_SIZE		0x10	/* RW: entries, power of two */
 #define TESSERA_CTX_RING_HEAD		0x14	/* RO: next entry the card executes */
-#define TESSERA_CTX_RING_TAIL		0x18	/* RW: the doorbell; entries [head, tail) are work */
+#define TESSERA_CTX_RING_TAIL		0x18	/* RW: doorbell; [head, tail) is work */
 #define TESSERA_CTX_MMU_ROOT_LO		0x20	/* RW: physical address of the level-2 table */
 #define TESSERA_CTX_MMU_ROOT_HI		0x24
 #define TESSERA_CTX_TLB_INVALIDATE	0x28	/* WO: 1 = drop cached translations */
@@ -208,19 +218,19 @@
 #define TESSERA_CTX_PREEMPTIONS		0x74	/* RO: times stopped midway in a command */
 #define TESSERA_CTX_RESUME		0x78	/* RO: progress saved inside the current command */
 
-#define TESSERA_CTX_CFG_ENABLE		(1u << 0)
-#define TESSERA_CTX_CFG_PRIV		(1u << 1)	/* may run privileged commands */
+#define TESSERA_CTX_CFG_ENABLE		BIT(0)
+#define TESSERA_CTX_CFG_PRIV		BIT(1)	/* may run privileged commands */
 
-#define TESSERA_CTX_STATUS_LOADED	(1u << 0)	/* current on an engine */
-#define TESSERA_CTX_STATUS_RUNNING	(1u << 1)	/* executing a command now */
-#define TESSERA_CTX_STATUS_FAULTED	(1u << 2)	/* stopped by a fault until reset */
-#define TESSERA_CTX_STATUS_PREEMPTED	(1u << 3)	/* has a saved mid-command resume point */
+#define TESSERA_CTX_STATUS_LOADED	BIT(0)	/* current on an engine */
+#define TESSERA_CTX_STATUS_RUNNING	BIT(1)	/* executing a command now */
+#define TESSERA_CTX_STATUS_FAULTED	BIT(2)	/* stopped by a fault until reset */
+#define TESSERA_CTX_STATUS_PREEMPTED	BIT(3)	/* has a saved mid-command resume point */
 #define TESSERA_CTX_STATUS_ENGINE_SHIFT	8		/* engine id when LOADED */
 #define TESSERA_CTX_STATUS_ENGINE_MASK	0x0000ff00u
 
-#define TESSERA_CTX_INT_FENCE		(1u << 0)	/* a FENCE with TESSERA_FENCE_IRQ ran */
-#define TESSERA_CTX_INT_FAULT		(1u << 1)
-#define TESSERA_CTX_INT_IDLE		(1u << 2)	/* ring ran empty */
+#define TESSERA_CTX_INT_FENCE		BIT(0)	/* a FENCE with TESSERA_FENCE_IRQ ran */
+#define TESSERA_CTX_INT_FAULT		BIT(1)
+#define TESSERA_CTX_INT_IDLE		BIT(2)	/* ring ran empty */
 
 #define TESSERA_RING_MIN_ENTRIES	16
 #define TESSERA_RING_MAX_ENTRIES	65536
@@ -244,8 +254,8 @@
  * CTX_VRAM_BASE. Every other address faults.
  */
 #define TESSERA_DVA_PAGED_BITS		39
-#define TESSERA_DVA_PAGED_LIMIT		(1ull << TESSERA_DVA_PAGED_BITS)
-#define TESSERA_DVA_VRAM_BASE		(1ull << 40)
+#define TESSERA_DVA_PAGED_LIMIT		BIT_ULL(TESSERA_DVA_PAGED_BITS)
+#define TESSERA_DVA_VRAM_BASE		BIT_ULL(40)
 
 /*
  * Three levels of 512 eight-byte entries, 4 KiB pages: level 2 indexes
@@ -254,14 +264,14 @@
  * CTX_TLB_INVALIDATE (or an MMU_UPDATE command) drops them.
  */
 #define TESSERA_PAGE_SHIFT		12
-#define TESSERA_PAGE_SIZE		(1ull << TESSERA_PAGE_SHIFT)
+#define TESSERA_PAGE_SIZE		BIT_ULL(TESSERA_PAGE_SHIFT)
 #define TESSERA_PT_LEVELS		3
 #define TESSERA_PT_ENTRIES		512
 #define TESSERA_PT_INDEX(dva, level) \
 	(((dva) >> (TESSERA_PAGE_SHIFT + 9 * (level))) & (TESSERA_PT_ENTRIES - 1))
 
-#define TESSERA_PTE_VALID		(1ull << 0)
-#define TESSERA_PTE_WRITE		(1ull << 1)	/* leaf: device may write */
+#define TESSERA_PTE_VALID		BIT_ULL(0)
+#define TESSERA_PTE_WRITE		BIT_ULL(1)	/* leaf: device may write */
 #define TESSERA_PTE_ADDR_MASK		0x000ffffffffff000ull
 
 /* ------------------------------------------------------------------------ */
@@ -295,7 +305,10 @@ enum tessera_opcode {
 	 * arg0 = A, arg1 = B, arg2 = C, arg3 = m, arg4 = n, arg5 = k.
 	 */
 	TESSERA_OP_GEMM		= 0x04,
-	/* fp32 dst[i] = a[i] op b[i]: param = TESSERA_EW_*, arg0 = dst, arg1 = a, arg2 = b (0 for RELU), arg3 = count */
+	/*
+	 * fp32 dst[i] = a[i] op b[i]: param = TESSERA_EW_*, arg0 = dst,
+	 * arg1 = a, arg2 = b (0 for RELU), arg3 = count
+	 */
 	TESSERA_OP_ELEMWISE	= 0x05,
 	/* occupy the engine for arg0 microseconds, preemptible at checkpoints */
 	TESSERA_OP_BUSY		= 0x06,
@@ -309,9 +322,9 @@ enum tessera_opcode {
 
 #define TESSERA_OP_PRIVILEGED_FIRST	0x10
 
-#define TESSERA_FENCE_IRQ		(1u << 0)	/* raise TESSERA_CTX_INT_FENCE */
+#define TESSERA_FENCE_IRQ		BIT(0)	/* raise TESSERA_CTX_INT_FENCE */
 
-#define TESSERA_GEMM_ACCUMULATE		(1u << 0)
+#define TESSERA_GEMM_ACCUMULATE		BIT(0)
 #define TESSERA_GEMM_MAX_DIM		2048
 
 #define TESSERA_EW_ADD			0
@@ -353,7 +366,10 @@ enum tessera_function {
 	TESSERA_FN_VADD		= 1,
 	/* CRC32 (IEEE, as zlib) of arg3 bytes at arg1 into RESULT */
 	TESSERA_FN_CRC32	= 2,
-	/* fp32 C(arg0)[m][n] = A(arg1)[m][k] * B(arg2)[k][n], arg3 = m | n << 16 | k << 32 (each <= 64) */
+	/*
+	 * fp32 C(arg0)[m][n] = A(arg1)[m][k] * B(arg2)[k][n],
+	 * arg3 = m | n << 16 | k << 32 (each <= 64)
+	 */
 	TESSERA_FN_GEMM_TILE	= 3,
 	TESSERA_NUM_FUNCTIONS	= 4,
 };
@@ -393,7 +409,7 @@ struct tessera_bitstream_header {
  * space for its own use (shadow rings).
  */
 #define TESSERA_VF_BAR0_SIZE		0x1000
-#define TESSERA_VF_DVA_GUEST_LIMIT	(TESSERA_DVA_PAGED_LIMIT - (1ull << 30))
+#define TESSERA_VF_DVA_GUEST_LIMIT	(TESSERA_DVA_PAGED_LIMIT - BIT_ULL(30))
 #define TESSERA_VF_NUM_VECTORS		1	/* MSI/MSI-X vector 0: VF_INT_STATUS */
 
 #define TESSERA_VF_MAGIC		0x000	/* RO: TESSERA_MAGIC */
@@ -421,12 +437,12 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_WEIGHT		0x058	/* RO: scheduling weight */
 #define TESSERA_VF_CAPS			0x05c	/* RO: TESSERA_VF_CAP_* */
 
-#define TESSERA_VF_STATUS_ENABLED	(1u << 0)	/* ring configured */
-#define TESSERA_VF_STATUS_BUSY		(1u << 1)	/* work outstanding */
-#define TESSERA_VF_STATUS_FAULTED	(1u << 2)	/* stopped until VF_RESET */
+#define TESSERA_VF_STATUS_ENABLED	BIT(0)	/* ring configured */
+#define TESSERA_VF_STATUS_BUSY		BIT(1)	/* work outstanding */
+#define TESSERA_VF_STATUS_FAULTED	BIT(2)	/* stopped until VF_RESET */
 
-#define TESSERA_VF_CAP_ENGINES		(1u << 0)	/* vGPU: command ring */
-#define TESSERA_VF_CAP_REGIONS		(1u << 1)	/* vFPGA: regions */
+#define TESSERA_VF_CAP_ENGINES		BIT(0)	/* vGPU: command ring */
+#define TESSERA_VF_CAP_REGIONS		BIT(1)	/* vFPGA: regions */
 
 /* Reasons the mediator's audit rejects a command (beyond card faults). */
 #define TESSERA_VF_REJECT_BASE		0x100
@@ -437,5 +453,6 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_REJECT_BATCH		0x105	/* batch nesting or length */
 #define TESSERA_VF_REJECT_RING		0x106	/* ring unreadable or misconfigured */
 #define TESSERA_VF_REJECT_PIN_LIMIT	0x107	/* pinned-memory limit reached */
+#define TESSERA_VF_REJECT_UNMAPPED	0x108	/* guest unmapped memory its queued work used */
 
 #endif /* TESSERA_HW_H */
