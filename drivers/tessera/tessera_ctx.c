@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tessera hardware contexts.
+ *
+ * A context is a command ring, a device-MMU root and a device-memory window
+ * on the card. Each has its own MSI-X vector; the handler acknowledges the
+ * card, tells the scheduler about faults and hands the event to whoever owns
+ * the context (a mediator instance).
+ */
+#include <linux/interrupt.h>
+#include <linux/slab.h>
+
+#include "tessera_drv.h"
+
+static irqreturn_t tessera_ctx_irq(int irq, void *arg)
+{
+	struct tessera_ctx *ctx = arg;
+	struct tessera_device *tdev = ctx->tdev;
+	u32 status;
+
+	status = tessera_rd(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_INT_STATUS));
+	if (!status || status == ~0u)
+		return IRQ_NONE;
+	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_INT_STATUS), status);
+
+	if (status & TESSERA_CTX_INT_FAULT)
+		tessera_sched_ctx_stopped(&tdev->sched, &ctx->se);
+
+	spin_lock(&ctx->owner_lock);
+	if (ctx->irq_fn)
+		ctx->irq_fn(ctx->irq_data, status);
+	spin_unlock(&ctx->owner_lock);
+	return IRQ_HANDLED;
+}
+
+static void tessera_ctx_hw_quiet(struct tessera_device *tdev, u32 id)
+{
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_INT_ENABLE), 0);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_CONFIG), 0);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RESET), 1);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_INT_STATUS), ~0u);
+}
+
+static void tessera_ctx_free_irqs(struct tessera_device *tdev)
+{
+	struct tessera_ctx_mgr *mgr = &tdev->ctxs;
+
+	while (mgr->irqs_requested) {
+		struct tessera_ctx *ctx = &mgr->ctx[--mgr->irqs_requested];
+
+		free_irq(pci_irq_vector(tdev->pdev, TESSERA_VEC_CTX(ctx->id)), ctx);
+	}
+}
+
+int tessera_ctx_mgr_init(struct tessera_device *tdev)
+{
+	struct tessera_ctx_mgr *mgr = &tdev->ctxs;
+	unsigned int i;
+	int ret;
+
+	ida_init(&mgr->ids);
+	mgr->ctx = kcalloc(tdev->num_contexts, sizeof(*mgr->ctx), GFP_KERNEL);
+	if (!mgr->ctx)
+		return -ENOMEM;
+
+	for (i = 0; i < tdev->num_contexts; i++) {
+		struct tessera_ctx *ctx = &mgr->ctx[i];
+
+		ctx->tdev = tdev;
+		ctx->id = i;
+		spin_lock_init(&ctx->owner_lock);
+		tessera_sched_entity_init(&ctx->se, ctx);
+		snprintf(ctx->irq_name, sizeof(ctx->irq_name), "tessera-ctx%u@%s", i,
+			 pci_name(tdev->pdev));
+		tessera_ctx_hw_quiet(tdev, i);
+	}
+
+	for (i = 0; i < tdev->num_contexts; i++) {
+		struct tessera_ctx *ctx = &mgr->ctx[i];
+
+		ret = request_irq(pci_irq_vector(tdev->pdev, TESSERA_VEC_CTX(i)),
+				  tessera_ctx_irq, 0, ctx->irq_name, ctx);
+		if (ret)
+			goto err_irqs;
+		mgr->irqs_requested++;
+	}
+	return 0;
+
+err_irqs:
+	tessera_ctx_free_irqs(tdev);
+	kfree(mgr->ctx);
+	mgr->ctx = NULL;
+	return ret;
+}
+
+void tessera_ctx_mgr_fini(struct tessera_device *tdev)
+{
+	struct tessera_ctx_mgr *mgr = &tdev->ctxs;
+	unsigned int i;
+
+	for (i = 0; i < tdev->num_contexts; i++)
+		tessera_ctx_hw_quiet(tdev, i);
+	tessera_ctx_free_irqs(tdev);
+	WARN_ON(!ida_is_empty(&mgr->ids));
+	ida_destroy(&mgr->ids);
+	kfree(mgr->ctx);
+	mgr->ctx = NULL;
+}
+
+unsigned int tessera_ctx_free_count(struct tessera_device *tdev)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < tdev->num_contexts; i++)
+		if (!READ_ONCE(tdev->ctxs.ctx[i].in_use))
+			n++;
+	return n;
+}
+
+/**
+ * tessera_ctx_alloc() - take a free hardware context
+ * @tdev: the card
+ * @irq_fn: called on the context's interrupts
+ * @data: passed to @irq_fn
+ *
+ * The context comes back reset, disabled and with its interrupts off.
+ *
+ * Return: the context or an ERR_PTR (-ENOSPC when all are taken).
+ */
+struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev,
+				      tessera_ctx_irq_fn irq_fn, void *data)
+{
+	struct tessera_ctx *ctx;
+	unsigned long flags;
+	int id;
+
+	id = ida_alloc_max(&tdev->ctxs.ids, tdev->num_contexts - 1, GFP_KERNEL);
+	if (id < 0)
+		return ERR_PTR(id == -ENOMEM ? -ENOMEM : -ENOSPC);
+
+	ctx = &tdev->ctxs.ctx[id];
+	tessera_ctx_hw_quiet(tdev, id);
+	spin_lock_irqsave(&ctx->owner_lock, flags);
+	ctx->irq_fn = irq_fn;
+	ctx->irq_data = data;
+	spin_unlock_irqrestore(&ctx->owner_lock, flags);
+	tessera_sched_entity_reset(&ctx->se);
+	WRITE_ONCE(ctx->in_use, true);
+	return ctx;
+}
+
+/**
+ * tessera_ctx_free() - give a context back
+ * @ctx: a context the caller has taken off the scheduler
+ */
+void tessera_ctx_free(struct tessera_ctx *ctx)
+{
+	struct tessera_device *tdev = ctx->tdev;
+	unsigned long flags;
+
+	tessera_ctx_hw_quiet(tdev, ctx->id);
+	/* After this no handler runs with the old owner. */
+	synchronize_irq(pci_irq_vector(tdev->pdev, TESSERA_VEC_CTX(ctx->id)));
+	spin_lock_irqsave(&ctx->owner_lock, flags);
+	ctx->irq_fn = NULL;
+	ctx->irq_data = NULL;
+	spin_unlock_irqrestore(&ctx->owner_lock, flags);
+	WRITE_ONCE(ctx->in_use, false);
+	ida_free(&tdev->ctxs.ids, ctx->id);
+}
+
+/**
+ * tessera_ctx_program() - point a context at its ring, tables and window
+ * @ctx: a context off the scheduler
+ * @ring_dva: device address of the ring
+ * @ring_entries: ring entries, a power of two
+ * @mmu_root: bus address of the level-2 table
+ * @vram_base: offset of the device-memory window in BAR2
+ * @vram_size: bytes of the window
+ *
+ * Leaves the context reset (head = tail = 0), enabled and with FENCE, FAULT
+ * and IDLE interrupts on.
+ */
+void tessera_ctx_program(struct tessera_ctx *ctx, u64 ring_dva, u32 ring_entries,
+			 dma_addr_t mmu_root, u64 vram_base, u64 vram_size)
+{
+	struct tessera_device *tdev = ctx->tdev;
+	u32 id = ctx->id;
+
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_CONFIG), 0);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RESET), 1);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RING_BASE_LO), ring_dva);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RING_SIZE), ring_entries);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_MMU_ROOT_LO), mmu_root);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_BASE_LO), vram_base);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_SIZE_LO), vram_size);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_TLB_INVALIDATE), 1);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_INT_STATUS), ~0u);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_INT_ENABLE),
+		   TESSERA_CTX_INT_FENCE | TESSERA_CTX_INT_FAULT | TESSERA_CTX_INT_IDLE);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_CONFIG), TESSERA_CTX_CFG_ENABLE);
+}
+
+/* Stop a context off the scheduler: disabled, reset, interrupts off. */
+void tessera_ctx_disable(struct tessera_ctx *ctx)
+{
+	tessera_ctx_hw_quiet(ctx->tdev, ctx->id);
+}
+
+/* Stop a context off the scheduler, clear its fault, head = tail = 0. */
+void tessera_ctx_reset(struct tessera_ctx *ctx)
+{
+	struct tessera_device *tdev = ctx->tdev;
+
+	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RESET), 1);
+	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_INT_STATUS), ~0u);
+}
+
+void tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx)
+{
+	/* Page-table writes must reach memory before the card re-walks. */
+	dma_wmb();
+	tessera_wr(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_TLB_INVALIDATE), 1);
+}
+
+void tessera_ctx_set_tail(struct tessera_ctx *ctx, u32 tail)
+{
+	/* writel orders the ring's descriptor writes before the doorbell. */
+	tessera_wr(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RING_TAIL), tail);
+}
+
+u32 tessera_ctx_head(struct tessera_ctx *ctx)
+{
+	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RING_HEAD));
+}
+
+u32 tessera_ctx_tail(struct tessera_ctx *ctx)
+{
+	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RING_TAIL));
+}
+
+u32 tessera_ctx_status(struct tessera_ctx *ctx)
+{
+	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_STATUS));
+}
+
+u64 tessera_ctx_busy_ns(struct tessera_ctx *ctx)
+{
+	return tessera_rd64(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_BUSY_NS_LO));
+}
+
+u64 tessera_ctx_fence(struct tessera_ctx *ctx)
+{
+	return tessera_rd64(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FENCE_LO));
+}
+
+u32 tessera_ctx_cmds_done(struct tessera_ctx *ctx)
+{
+	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_CMDS_DONE));
+}
+
+void tessera_ctx_read_fault(struct tessera_ctx *ctx, struct tessera_ctx_fault *fault)
+{
+	struct tessera_device *tdev = ctx->tdev;
+
+	fault->code = tessera_rd(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FAULT_CODE));
+	fault->index = tessera_rd(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FAULT_INDEX));
+	fault->addr = tessera_rd64(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FAULT_ADDR_LO));
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tessera card core: the PCI driver for the physical card (1234:7e50).
+ *
+ * Probe is a ladder: PCI and BARs, identity and capabilities, MSI-X, then
+ * device memory, contexts, scheduler, engine/region interrupts, debugfs and
+ * last the mdev parent that lets users create instances. Remove walks the
+ * same ladder down; unregistering the mdev parent first removes every live
+ * instance, so nothing above the card core is left when it goes.
+ */
+#include <linux/debugfs.h>
+#include <linux/interrupt.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "tessera_drv.h"
+
+static irqreturn_t tessera_engines_irq(int irq, void *arg)
+{
+	struct tessera_device *tdev = arg;
+	irqreturn_t ret = IRQ_NONE;
+	unsigned int i;
+
+	for (i = 0; i < tdev->num_engines; i++) {
+		u32 status = tessera_rd(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_INT_STATUS));
+
+		if (!status || status == ~0u)
+			continue;
+		tessera_wr(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_INT_STATUS), status);
+		tessera_sched_engine_irq(&tdev->sched, i, status);
+		ret = IRQ_HANDLED;
+	}
+	return ret;
+}
+
+/* Regions belong to vFPGA instances (a later part); acknowledge only. */
+static irqreturn_t tessera_regions_irq(int irq, void *arg)
+{
+	struct tessera_device *tdev = arg;
+	irqreturn_t ret = IRQ_NONE;
+	unsigned int i;
+
+	for (i = 0; i < tdev->num_regions; i++) {
+		u32 status = tessera_rd(tdev, TESSERA_REGION_REG(i, TESSERA_RGN_INT_STATUS));
+
+		if (!status || status == ~0u)
+			continue;
+		tessera_wr(tdev, TESSERA_REGION_REG(i, TESSERA_RGN_INT_STATUS), status);
+		ret = IRQ_HANDLED;
+	}
+	return ret;
+}
+
+static int tessera_read_caps(struct tessera_device *tdev)
+{
+	struct device *dev = &tdev->pdev->dev;
+	u32 magic = tessera_rd(tdev, TESSERA_REG_MAGIC);
+	u32 version = tessera_rd(tdev, TESSERA_REG_VERSION);
+
+	if (magic != TESSERA_MAGIC) {
+		dev_err(dev, "bad magic 0x%08x, expected 0x%08x\n", magic, TESSERA_MAGIC);
+		return -ENODEV;
+	}
+	if (version >> 16 != TESSERA_VERSION >> 16) {
+		dev_err(dev, "card version 0x%08x, driver speaks major %u\n", version,
+			TESSERA_VERSION >> 16);
+		return -ENODEV;
+	}
+
+	tdev->num_contexts = tessera_rd(tdev, TESSERA_REG_NUM_CONTEXTS);
+	tdev->num_engines = tessera_rd(tdev, TESSERA_REG_NUM_ENGINES);
+	tdev->num_regions = tessera_rd(tdev, TESSERA_REG_NUM_REGIONS);
+	tdev->vram_size = tessera_rd64(tdev, TESSERA_REG_VRAM_SIZE_LO);
+
+	if (!tdev->num_contexts || tdev->num_contexts > TESSERA_MAX_CONTEXTS ||
+	    !tdev->num_engines || tdev->num_engines > TESSERA_MAX_ENGINES ||
+	    tdev->num_regions > TESSERA_MAX_REGIONS) {
+		dev_err(dev, "card reports %u contexts, %u engines, %u regions: out of range\n",
+			tdev->num_contexts, tdev->num_engines, tdev->num_regions);
+		return -ENODEV;
+	}
+	if (!tdev->vram_size || tdev->vram_size > pci_resource_len(tdev->pdev, TESSERA_BAR_VRAM)) {
+		dev_err(dev, "device memory %llu bytes does not fit BAR2 (%llu bytes)\n",
+			tdev->vram_size, (u64)pci_resource_len(tdev->pdev, TESSERA_BAR_VRAM));
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct tessera_device *tdev;
+	int nvec, ret;
+
+	tdev = devm_kzalloc(dev, sizeof(*tdev), GFP_KERNEL);
+	if (!tdev)
+		return -ENOMEM;
+	tdev->pdev = pdev;
+	pci_set_drvdata(pdev, tdev);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+
+	tdev->regs = pcim_iomap_region(pdev, TESSERA_BAR_REGS, TESSERA_DRV_NAME);
+	if (IS_ERR(tdev->regs))
+		return PTR_ERR(tdev->regs);
+	if (pci_resource_len(pdev, TESSERA_BAR_REGS) < TESSERA_BAR0_SIZE)
+		return -ENODEV;
+	tdev->vram = pcim_iomap_region(pdev, TESSERA_BAR_VRAM, TESSERA_DRV_NAME);
+	if (IS_ERR(tdev->vram))
+		return PTR_ERR(tdev->vram);
+	tdev->vram_phys = pci_resource_start(pdev, TESSERA_BAR_VRAM);
+
+	ret = tessera_read_caps(tdev);
+	if (ret)
+		return ret;
+
+	nvec = TESSERA_NUM_VECTORS(tdev->num_contexts);
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		dev_err(dev, "cannot get %d MSI-X vectors: %d\n", nvec, ret);
+		return ret;
+	}
+
+	ret = tessera_vram_init(tdev);
+	if (ret)
+		goto err_vectors;
+	ret = tessera_ctx_mgr_init(tdev);
+	if (ret)
+		goto err_vram;
+	ret = tessera_sched_init(tdev);
+	if (ret)
+		goto err_ctx;
+	ret = request_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tessera_engines_irq, 0,
+			  "tessera-engines", tdev);
+	if (ret)
+		goto err_sched;
+	ret = request_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tessera_regions_irq, 0,
+			  "tessera-regions", tdev);
+	if (ret)
+		goto err_engines_irq;
+	tessera_debugfs_init(tdev);
+	ret = tessera_mdev_init(tdev);
+	if (ret)
+		goto err_debugfs;
+
+	dev_info(dev, "Tessera card: %u contexts, %u engines, %u regions, %llu MiB device memory (%llu MiB for instances)\n",
+		 tdev->num_contexts, tdev->num_engines, tdev->num_regions, tdev->vram_size >> 20,
+		 tdev->vram_alloc.usable >> 20);
+	return 0;
+
+err_debugfs:
+	tessera_debugfs_fini(tdev);
+	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
+err_engines_irq:
+	free_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tdev);
+err_sched:
+	tessera_sched_fini(tdev);
+err_ctx:
+	tessera_ctx_mgr_fini(tdev);
+err_vram:
+	tessera_vram_fini(tdev);
+err_vectors:
+	pci_free_irq_vectors(pdev);
+	return ret;
+}
+
+static void tessera_remove(struct pci_dev *pdev)
+{
+	struct tessera_device *tdev = pci_get_drvdata(pdev);
+
+	tessera_mdev_fini(tdev);
+	tessera_debugfs_fini(tdev);
+	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
+	free_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tdev);
+	tessera_sched_fini(tdev);
+	tessera_ctx_mgr_fini(tdev);
+	tessera_vram_fini(tdev);
+	pci_free_irq_vectors(pdev);
+}
+
+static const struct pci_device_id tessera_pci_ids[] = {
+	{ PCI_DEVICE(TESSERA_PCI_VENDOR_ID, TESSERA_PCI_DEVICE_CARD) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, tessera_pci_ids);
+
+static struct pci_driver tessera_pci_driver = {
+	.name = TESSERA_DRV_NAME,
+	.id_table = tessera_pci_ids,
+	.probe = tessera_probe,
+	.remove = tessera_remove,
+};
+
+static int __init tessera_init(void)
+{
+	int ret;
+
+	tessera_debugfs_register();
+	ret = tessera_mdev_register_driver();
+	if (ret)
+		goto err_debugfs;
+	ret = pci_register_driver(&tessera_pci_driver);
+	if (ret)
+		goto err_mdev;
+	return 0;
+
+err_mdev:
+	tessera_mdev_unregister_driver();
+err_debugfs:
+	tessera_debugfs_unregister();
+	return ret;
+}
+
+static void __exit tessera_exit(void)
+{
+	pci_unregister_driver(&tessera_pci_driver);
+	tessera_mdev_unregister_driver();
+	tessera_debugfs_unregister();
+}
+
+module_init(tessera_init);
+module_exit(tessera_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Tessera accelerator card: host driver and vGPU mediator");
+MODULE_IMPORT_NS(IOMMUFD);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tessera mediator: the mdev parent, its vGPU types and their instances.
+ */
+#ifndef TESSERA_MDEV_H
+#define TESSERA_MDEV_H
+
+#include <linux/list.h>
+#include <linux/mdev.h>
+#include <linux/mutex.h>
+
+struct seq_file;
+struct tessera_device;
+
+#define TESSERA_NUM_VGPU_TYPES	4
+
+/**
+ * struct tessera_vgpu_type - one vGPU type: a fraction of the card
+ * @type: the mdev type ("vgpu-N")
+ * @per_card: N, how many such instances fill the card
+ * @vram_size: bytes of device memory an instance gets
+ * @bar2_size: its BAR2 size, @vram_size rounded up to a power of two
+ * @weight: its scheduling weight (8 / N)
+ * @sysfs_name: storage for @type.sysfs_name
+ * @pretty_name: storage for @type.pretty_name
+ */
+struct tessera_vgpu_type {
+	struct mdev_type type;
+	unsigned int per_card;
+	u64 vram_size;
+	u64 bar2_size;
+	u32 weight;
+	char sysfs_name[16];
+	char pretty_name[64];
+};
+
+/**
+ * struct tessera_mediator - the card as an mdev parent
+ * @parent: the mdev parent
+ * @types: the vGPU types
+ * @type_list: pointers to @types[i].type, as mdev wants them
+ * @lock: protects @instances
+ * @instances: live instances (struct tessera_vgpu)
+ * @registered: @parent is registered
+ */
+struct tessera_mediator {
+	struct mdev_parent parent;
+	struct tessera_vgpu_type types[TESSERA_NUM_VGPU_TYPES];
+	struct mdev_type *type_list[TESSERA_NUM_VGPU_TYPES];
+	struct mutex lock;	/* protects instances */
+	struct list_head instances;
+	bool registered;
+};
+
+int tessera_mdev_init(struct tessera_device *tdev);
+void tessera_mdev_fini(struct tessera_device *tdev);
+int tessera_mdev_register_driver(void);
+void tessera_mdev_unregister_driver(void);
+void tessera_mdev_dump(struct tessera_device *tdev, struct seq_file *m);
+
+#endif /* TESSERA_MDEV_H */

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tessera device MMU page tables.
+ *
+ * Three levels of 512 little-endian 64-bit entries (TESSERA_PT_* in the
+ * spec), 4 KiB pages. Tables are DMA-coherent pages the card walks. A table
+ * whose last entry is cleared is freed and its parent entry cleared, so that
+ * an idle context holds only its root. The caller invalidates the card's TLB
+ * (tessera_ctx_tlb_invalidate()) after a batch of changes.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/slab.h>
+
+#include "tessera_hw.h"
+#include "tessera_mmu.h"
+
+/**
+ * struct tessera_pt - one page table
+ * @entries: the table the card reads
+ * @dma: its bus address, what the parent entry or CTX_MMU_ROOT holds
+ * @live: valid entries in @entries
+ * @children: next-level tables (NULL for a level-0 table)
+ */
+struct tessera_pt {
+	__le64 *entries;
+	dma_addr_t dma;
+	unsigned int live;
+	struct tessera_pt **children;
+};
+
+static struct tessera_pt *tessera_pt_alloc(struct tessera_mmu *mmu, unsigned int level)
+{
+	struct tessera_pt *pt;
+
+	pt = kzalloc(sizeof(*pt), GFP_KERNEL);
+	if (!pt)
+		return NULL;
+	pt->entries = dma_alloc_coherent(mmu->dev, TESSERA_PAGE_SIZE, &pt->dma, GFP_KERNEL);
+	if (!pt->entries)
+		goto err_free;
+	if (level) {
+		pt->children = kcalloc(TESSERA_PT_ENTRIES, sizeof(*pt->children), GFP_KERNEL);
+		if (!pt->children)
+			goto err_dma;
+	}
+	return pt;
+
+err_dma:
+	dma_free_coherent(mmu->dev, TESSERA_PAGE_SIZE, pt->entries, pt->dma);
+err_free:
+	kfree(pt);
+	return NULL;
+}
+
+static void tessera_pt_free(struct tessera_mmu *mmu, struct tessera_pt *pt, unsigned int level)
+{
+	unsigned int i;
+
+	if (level) {
+		for (i = 0; i < TESSERA_PT_ENTRIES; i++)
+			if (pt->children[i])
+				tessera_pt_free(mmu, pt->children[i], level - 1);
+		kfree(pt->children);
+	}
+	dma_free_coherent(mmu->dev, TESSERA_PAGE_SIZE, pt->entries, pt->dma);
+	kfree(pt);
+}
+
+int tessera_mmu_init(struct tessera_mmu *mmu, struct device *dev)
+{
+	mmu->dev = dev;
+	mmu->mapped = 0;
+	mutex_init(&mmu->lock);
+	mmu->root = tessera_pt_alloc(mmu, TESSERA_PT_LEVELS - 1);
+	if (!mmu->root) {
+		mutex_destroy(&mmu->lock);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void tessera_mmu_fini(struct tessera_mmu *mmu)
+{
+	if (mmu->root)
+		tessera_pt_free(mmu, mmu->root, TESSERA_PT_LEVELS - 1);
+	mmu->root = NULL;
+	mutex_destroy(&mmu->lock);
+}
+
+dma_addr_t tessera_mmu_root(struct tessera_mmu *mmu)
+{
+	return mmu->root->dma;
+}
+
+/**
+ * tessera_mmu_map() - map one 4 KiB page
+ * @mmu: the context's tables
+ * @dva: device address, page aligned, below TESSERA_DVA_PAGED_LIMIT
+ * @addr: bus address of the page
+ * @writable: whether the card may write it
+ *
+ * Replaces an existing mapping of @dva.
+ *
+ * Return: 0, -EINVAL for a bad address, -ENOMEM.
+ */
+int tessera_mmu_map(struct tessera_mmu *mmu, u64 dva, dma_addr_t addr, bool writable)
+{
+	struct tessera_pt *pt;
+	unsigned int level, idx;
+	u64 pte;
+
+	if (dva >= TESSERA_DVA_PAGED_LIMIT || !IS_ALIGNED(dva, TESSERA_PAGE_SIZE) ||
+	    !IS_ALIGNED(addr, TESSERA_PAGE_SIZE) || (addr & ~TESSERA_PTE_ADDR_MASK))
+		return -EINVAL;
+
+	mutex_lock(&mmu->lock);
+	pt = mmu->root;
+	for (level = TESSERA_PT_LEVELS - 1; level > 0; level--) {
+		idx = TESSERA_PT_INDEX(dva, level);
+		if (!pt->children[idx]) {
+			struct tessera_pt *child = tessera_pt_alloc(mmu, level - 1);
+
+			if (!child) {
+				mutex_unlock(&mmu->lock);
+				return -ENOMEM;
+			}
+			pt->children[idx] = child;
+			/* The child must be complete before the card can walk to it. */
+			dma_wmb();
+			WRITE_ONCE(pt->entries[idx], cpu_to_le64(child->dma | TESSERA_PTE_VALID));
+			pt->live++;
+		}
+		pt = pt->children[idx];
+	}
+
+	idx = TESSERA_PT_INDEX(dva, 0);
+	pte = (addr & TESSERA_PTE_ADDR_MASK) | TESSERA_PTE_VALID;
+	if (writable)
+		pte |= TESSERA_PTE_WRITE;
+	if (!(le64_to_cpu(pt->entries[idx]) & TESSERA_PTE_VALID)) {
+		pt->live++;
+		mmu->mapped++;
+	}
+	WRITE_ONCE(pt->entries[idx], cpu_to_le64(pte));
+	mutex_unlock(&mmu->lock);
+	return 0;
+}
+
+/**
+ * tessera_mmu_unmap() - remove one page's mapping, freeing emptied tables
+ * @mmu: the context's tables
+ * @dva: device address, page aligned
+ *
+ * Return: whether a mapping was removed.
+ */
+bool tessera_mmu_unmap(struct tessera_mmu *mmu, u64 dva)
+{
+	struct tessera_pt *path[TESSERA_PT_LEVELS];
+	struct tessera_pt *pt;
+	unsigned int level, idx;
+	bool removed = false;
+
+	if (dva >= TESSERA_DVA_PAGED_LIMIT)
+		return false;
+
+	mutex_lock(&mmu->lock);
+	pt = mmu->root;
+	for (level = TESSERA_PT_LEVELS - 1; level > 0; level--) {
+		path[level] = pt;
+		pt = pt->children[TESSERA_PT_INDEX(dva, level)];
+		if (!pt)
+			goto out;
+	}
+	path[0] = pt;
+
+	idx = TESSERA_PT_INDEX(dva, 0);
+	if (!(le64_to_cpu(pt->entries[idx]) & TESSERA_PTE_VALID))
+		goto out;
+	WRITE_ONCE(pt->entries[idx], 0);
+	pt->live--;
+	mmu->mapped--;
+	removed = true;
+
+	/* Free tables that became empty, bottom up; never the root. */
+	for (level = 0; level < TESSERA_PT_LEVELS - 1; level++) {
+		struct tessera_pt *parent = path[level + 1];
+
+		if (path[level]->live)
+			break;
+		idx = TESSERA_PT_INDEX(dva, level + 1);
+		WRITE_ONCE(parent->entries[idx], 0);
+		parent->children[idx] = NULL;
+		parent->live--;
+		tessera_pt_free(mmu, path[level], level);
+	}
+out:
+	mutex_unlock(&mmu->lock);
+	return removed;
+}

@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tessera command submission for a vGPU instance.
+ *
+ * The guest's ring lives in guest memory, where the guest can change it at
+ * any time. On a doorbell (VF_RING_TAIL write) the new entries are copied
+ * once into the instance's shadow ring, a host-owned DMA-coherent buffer
+ * that the instance's context reads through a read-only device-MMU mapping
+ * above TESSERA_VF_DVA_GUEST_LIMIT. Only then are they audited, so that what
+ * was checked is what the card runs. Shadow slot i holds guest slot i: the
+ * card's ring head and fault index are the guest's.
+ *
+ * A BATCH's commands are copied the same way into a shadow buffer, audited
+ * one level deeper, and the BATCH is rewritten to point at the copy. The
+ * copy is freed once the card's head has passed the ring entry that used it.
+ *
+ * Guest pages that accepted commands touch are pinned on first use, mapped
+ * in the context's MMU at device address = guest IOVA, and stay pinned until
+ * the guest unmaps them (dma_unmap), the device is reset or closed.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/genalloc.h>
+#include <linux/iommu.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+
+#include "tessera_audit.h"
+#include "tessera_drv.h"
+#include "tessera_vgpu.h"
+
+static unsigned int max_ring_entries = 4096;
+module_param(max_ring_entries, uint, 0444);
+MODULE_PARM_DESC(max_ring_entries,
+		 "Largest VF_RING_SIZE a guest may configure, power of two (default 4096)");
+
+static unsigned int max_pinned_mib = 512;
+module_param(max_pinned_mib, uint, 0644);
+MODULE_PARM_DESC(max_pinned_mib,
+		 "Guest memory one instance may have pinned for its commands, MiB (default 512)");
+
+static unsigned int unmap_wait_ms = 2000;
+module_param(unmap_wait_ms, uint, 0644);
+MODULE_PARM_DESC(unmap_wait_ms,
+		 "How long a dma_unmap waits for the instance's work to finish before resetting it (default 2000)");
+
+/* The host's part of an instance's device address space. */
+#define TESSERA_HOST_DVA_BASE	TESSERA_VF_DVA_GUEST_LIMIT
+#define TESSERA_HOST_DVA_SIZE	(TESSERA_DVA_PAGED_LIMIT - TESSERA_VF_DVA_GUEST_LIMIT)
+
+/**
+ * struct tessera_pin - one pinned guest page
+ * @page: the page
+ * @dma: its bus address for the card
+ * @writable: pinned (and mapped) for device writes
+ */
+struct tessera_pin {
+	struct page *page;
+	dma_addr_t dma;
+	bool writable;
+};
+
+/* Why a command was refused: a TESSERA_VF_REJECT_* code and an address. */
+struct tessera_reject {
+	u32 code;
+	u64 addr;
+};
+
+static struct device *tessera_submit_dev(struct tessera_vgpu *vg)
+{
+	return &vg->tdev->pdev->dev;
+}
+
+u32 tessera_submit_max_entries(void)
+{
+	u32 max = clamp_t(u32, max_ring_entries, TESSERA_RING_MIN_ENTRIES,
+			  TESSERA_RING_MAX_ENTRIES);
+
+	return rounddown_pow_of_two(max);
+}
+
+static void tessera_stat_add_since(atomic64_t *stat, ktime_t start)
+{
+	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), start)), stat);
+}
+
+/* ---- Shadow buffers ---- */
+
+static void tessera_shadow_free(struct tessera_vgpu *vg, struct tessera_shadow_buf *buf)
+{
+	size_t off;
+
+	for (off = 0; off < buf->size; off += TESSERA_PAGE_SIZE)
+		tessera_mmu_unmap(&vg->mmu, buf->dva + off);
+	/* The card may not walk to the memory once it is freed. */
+	tessera_ctx_tlb_invalidate(vg->ctx);
+	gen_pool_free(vg->sub.dva_pool, buf->dva, buf->size);
+	dma_free_coherent(tessera_submit_dev(vg), buf->size, buf->va, buf->dma);
+	kfree(buf);
+}
+
+static struct tessera_shadow_buf *tessera_shadow_alloc(struct tessera_vgpu *vg, size_t bytes)
+{
+	struct tessera_shadow_buf *buf;
+	ktime_t start;
+	size_t off;
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	buf->size = PAGE_ALIGN(bytes);
+	buf->va = dma_alloc_coherent(tessera_submit_dev(vg), buf->size, &buf->dma, GFP_KERNEL);
+	if (!buf->va)
+		goto err_free;
+	buf->dva = gen_pool_alloc(vg->sub.dva_pool, buf->size);
+	if (!buf->dva)
+		goto err_dma;
+
+	start = ktime_get();
+	for (off = 0; off < buf->size; off += TESSERA_PAGE_SIZE) {
+		if (tessera_mmu_map(&vg->mmu, buf->dva + off, buf->dma + off, false))
+			goto err_unmap;
+	}
+	tessera_stat_add_since(&vg->stats.map_ns, start);
+	INIT_LIST_HEAD(&buf->node);
+	return buf;
+
+err_unmap:
+	while (off) {
+		off -= TESSERA_PAGE_SIZE;
+		tessera_mmu_unmap(&vg->mmu, buf->dva + off);
+	}
+	gen_pool_free(vg->sub.dva_pool, buf->dva, buf->size);
+err_dma:
+	dma_free_coherent(tessera_submit_dev(vg), buf->size, buf->va, buf->dma);
+err_free:
+	kfree(buf);
+	return NULL;
+}
+
+static void tessera_submit_free_batches(struct tessera_vgpu *vg)
+{
+	struct tessera_shadow_buf *buf, *tmp;
+
+	list_for_each_entry_safe(buf, tmp, &vg->sub.batches, node) {
+		list_del(&buf->node);
+		tessera_shadow_free(vg, buf);
+	}
+}
+
+/* Free batch copies of ring entries the card has finished with. */
+static void tessera_submit_reclaim(struct tessera_vgpu *vg, u32 head)
+{
+	struct tessera_submit *sub = &vg->sub;
+	struct tessera_shadow_buf *buf, *tmp;
+	u64 completed;
+
+	completed = sub->seq - ((sub->tail - head) & (sub->entries - 1));
+	list_for_each_entry_safe(buf, tmp, &sub->batches, node) {
+		if (buf->retire_seq > completed)
+			break;
+		list_del(&buf->node);
+		tessera_shadow_free(vg, buf);
+	}
+}
+
+/* Drop the batch copies made for a ring entry that was then rejected. */
+static void tessera_submit_drop_batches_from(struct tessera_vgpu *vg, u64 retire_seq)
+{
+	struct tessera_shadow_buf *buf, *tmp;
+
+	list_for_each_entry_safe_reverse(buf, tmp, &vg->sub.batches, node) {
+		if (buf->retire_seq < retire_seq)
+			break;
+		list_del(&buf->node);
+		tessera_shadow_free(vg, buf);
+	}
+}
+
+/* ---- Pinning ---- */
+
+static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
+{
+	struct tessera_submit *sub = &vg->sub;
+	struct device *dev = tessera_submit_dev(vg);
+	dma_addr_t iova = (dma_addr_t)pfn << PAGE_SHIFT;
+	struct tessera_pin *pin;
+	bool writable = true;
+	ktime_t start;
+	int ret;
+
+	if (sub->pinned_pages >= sub->pin_limit)
+		return TESSERA_VF_REJECT_PIN_LIMIT;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	if (!pin)
+		return TESSERA_VF_REJECT_PIN_LIMIT;
+
+	start = ktime_get();
+	/* Writable if the guest's DMA mapping allows it, else read-only. */
+	ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE, &pin->page);
+	if (ret == -EPERM) {
+		writable = false;
+		ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ, &pin->page);
+	}
+	if (ret != 1)
+		goto err_free;
+	pin->writable = writable;
+	pin->dma = dma_map_page(dev, pin->page, 0, PAGE_SIZE,
+				writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, pin->dma))
+		goto err_unpin;
+	tessera_stat_add_since(&vg->stats.pin_ns, start);
+
+	start = ktime_get();
+	if (tessera_mmu_map(&vg->mmu, iova, pin->dma, writable))
+		goto err_dma;
+	tessera_stat_add_since(&vg->stats.map_ns, start);
+
+	if (xa_err(xa_store(&sub->pins, pfn, pin, GFP_KERNEL)))
+		goto err_mmu;
+	sub->pinned_pages++;
+	return 0;
+
+err_mmu:
+	tessera_mmu_unmap(&vg->mmu, iova);
+err_dma:
+	dma_unmap_page(dev, pin->dma, PAGE_SIZE, writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
+err_unpin:
+	vfio_unpin_pages(&vg->vdev, iova, 1);
+err_free:
+	kfree(pin);
+	return ret == 1 ? TESSERA_VF_REJECT_PIN_LIMIT : TESSERA_VF_REJECT_RANGE;
+}
+
+/* Pin and map every page of a guest range the card will touch. */
+static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, bool write,
+				    u64 *bad)
+{
+	unsigned long pfn, last = (addr + len - 1) >> PAGE_SHIFT;
+	struct tessera_pin *pin;
+	u32 code;
+
+	for (pfn = addr >> PAGE_SHIFT; pfn <= last; pfn++) {
+		pin = xa_load(&vg->sub.pins, pfn);
+		if (!pin) {
+			code = tessera_submit_pin_page(vg, pfn);
+			if (code) {
+				*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
+				return code;
+			}
+			pin = xa_load(&vg->sub.pins, pfn);
+		}
+		if (write && !pin->writable) {
+			*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
+			return TESSERA_VF_REJECT_RANGE;
+		}
+	}
+	return 0;
+}
+
+/* Release pins whose MMU entries are already gone and whose TLB is clean. */
+static void tessera_submit_release_pin(struct tessera_vgpu *vg, unsigned long pfn,
+				       struct tessera_pin *pin)
+{
+	dma_unmap_page(tessera_submit_dev(vg), pin->dma, PAGE_SIZE,
+		       pin->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
+	vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+	xa_erase(&vg->sub.pins, pfn);
+	kfree(pin);
+	vg->sub.pinned_pages--;
+}
+
+static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long first,
+				      unsigned long last)
+{
+	struct tessera_pin *pin;
+	unsigned long pfn;
+
+	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
+		tessera_mmu_unmap(&vg->mmu, (u64)pfn << PAGE_SHIFT);
+	/* Nothing the card cached may still point at the pages. */
+	tessera_ctx_tlb_invalidate(vg->ctx);
+	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
+		tessera_submit_release_pin(vg, pfn, pin);
+}
+
+/* The caller has made sure the card no longer uses any pinned page. */
+void tessera_submit_unpin_all(struct tessera_vgpu *vg)
+{
+	lockdep_assert_held(&vg->lock);
+	tessera_submit_unpin_pfns(vg, 0, ULONG_MAX);
+}
+
+/* ---- Audit ---- */
+
+static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd,
+				unsigned int depth, u64 retire_seq, struct tessera_reject *rej);
+
+/* Copy, audit and map a BATCH's commands; return the copy's device address. */
+static int tessera_submit_batch(struct tessera_vgpu *vg, u64 gaddr, u32 count,
+				unsigned int depth, u64 retire_seq, u64 *dva,
+				struct tessera_reject *rej)
+{
+	struct tessera_shadow_buf *buf;
+	struct tessera_cmd *cmds;
+	ktime_t start;
+	u32 i;
+	int ret;
+
+	buf = tessera_shadow_alloc(vg, (size_t)count * TESSERA_CMD_SIZE);
+	if (!buf) {
+		rej->code = TESSERA_VF_REJECT_BATCH;
+		rej->addr = gaddr;
+		return -ENOMEM;
+	}
+
+	start = ktime_get();
+	ret = vfio_dma_rw(&vg->vdev, gaddr, buf->va, (size_t)count * TESSERA_CMD_SIZE, false);
+	tessera_stat_add_since(&vg->stats.copy_ns, start);
+	if (ret) {
+		rej->code = TESSERA_VF_REJECT_RANGE;
+		rej->addr = gaddr;
+		tessera_shadow_free(vg, buf);
+		return ret;
+	}
+
+	cmds = buf->va;
+	for (i = 0; i < count; i++) {
+		ret = tessera_submit_check(vg, &cmds[i], depth, retire_seq, rej);
+		if (ret) {
+			tessera_shadow_free(vg, buf);
+			return ret;
+		}
+	}
+	buf->retire_seq = retire_seq;
+	list_add_tail(&buf->node, &vg->sub.batches);
+	*dva = buf->dva;
+	return 0;
+}
+
+/*
+ * Audit one command in host memory, pin what it touches and, for a BATCH,
+ * shadow its commands and rewrite its address. @depth is the batch nesting
+ * of @cmd; @retire_seq the ring sequence number after which the card is done
+ * with it.
+ */
+static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd,
+				unsigned int depth, u64 retire_seq, struct tessera_reject *rej)
+{
+	struct tessera_audit_env env = {
+		.vram_size = vg->type->vram_size,
+		.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
+	};
+	struct tessera_audit_result res;
+	ktime_t start;
+	unsigned int i;
+	u32 code;
+
+	start = ktime_get();
+	code = tessera_audit_cmd(&env, cmd, depth, &res);
+	tessera_stat_add_since(&vg->stats.audit_ns, start);
+	if (code) {
+		rej->code = code;
+		rej->addr = res.fault_addr;
+		return -EINVAL;
+	}
+
+	for (i = 0; i < res.nr_ranges; i++) {
+		const struct tessera_audit_range *r = &res.ranges[i];
+
+		if (r->space != TESSERA_AUDIT_GUEST)
+			continue;
+		code = tessera_submit_pin_range(vg, r->addr, r->len, r->write, &rej->addr);
+		if (code) {
+			rej->code = code;
+			return -EINVAL;
+		}
+	}
+
+	if (res.batch_count) {
+		u64 dva;
+		int ret;
+
+		ret = tessera_submit_batch(vg, res.batch_addr, res.batch_count, depth + 1,
+					   retire_seq, &dva, rej);
+		if (ret)
+			return ret;
+		cmd->arg[0] = dva;
+	}
+	atomic64_inc(&vg->stats.commands);
+	return 0;
+}
+
+/* ---- Ring ---- */
+
+u32 tessera_submit_head(struct tessera_vgpu *vg)
+{
+	if (!vg->sub.ring)
+		return 0;
+	return tessera_ctx_head(vg->ctx) & (vg->sub.entries - 1);
+}
+
+/* Work is queued on the card that it has not finished. */
+bool tessera_submit_busy(struct tessera_vgpu *vg)
+{
+	if (!vg->sub.ring)
+		return false;
+	return tessera_submit_head(vg) != vg->sub.tail;
+}
+
+static void tessera_submit_reject(struct tessera_vgpu *vg, u32 index,
+				  const struct tessera_reject *rej)
+{
+	atomic64_inc(&vg->stats.rejects);
+	dev_warn_ratelimited(&vg->mdev->dev,
+			     "command at ring index %u rejected: reason 0x%x, address 0x%llx\n",
+			     index, rej->code, rej->addr);
+	tessera_vgpu_fault(vg, rej->code, index, rej->addr);
+}
+
+/**
+ * tessera_submit_doorbell() - the guest wrote VF_RING_TAIL
+ * @vg: the instance, locked
+ * @new_tail: the value written
+ *
+ * Shadows, audits and submits the entries from the last accepted tail up to
+ * @new_tail. The first rejected entry faults the instance; the entries
+ * before it still run.
+ */
+void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
+{
+	struct tessera_submit *sub = &vg->sub;
+	struct tessera_reject rej = {};
+	struct tessera_cmd *ring;
+	u32 mask, head, n, first, i, accepted = 0;
+	bool rejected = false;
+	unsigned long flags;
+	ktime_t start;
+	bool faulted;
+	int ret;
+
+	lockdep_assert_held(&vg->lock);
+	atomic64_inc(&vg->stats.doorbells);
+
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	faulted = vg->faulted;
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+	if (faulted)
+		return;
+
+	rej.code = TESSERA_VF_REJECT_RING;
+	rej.addr = new_tail;
+	if (!sub->ring || new_tail >= sub->entries) {
+		tessera_submit_reject(vg, new_tail, &rej);
+		return;
+	}
+
+	mask = sub->entries - 1;
+	head = tessera_submit_head(vg);
+	tessera_submit_reclaim(vg, head);
+
+	n = (new_tail - sub->tail) & mask;
+	if (!n)
+		return;
+	/* The guest may not overwrite entries the card has not consumed. */
+	if (n > mask - ((sub->tail - head) & mask)) {
+		tessera_submit_reject(vg, new_tail, &rej);
+		return;
+	}
+
+	ring = sub->ring->va;
+	first = min(n, sub->entries - sub->tail);
+	start = ktime_get();
+	ret = vfio_dma_rw(&vg->vdev, vg->ring_base + (u64)sub->tail * TESSERA_CMD_SIZE,
+			  &ring[sub->tail], (size_t)first * TESSERA_CMD_SIZE, false);
+	if (!ret && n > first)
+		ret = vfio_dma_rw(&vg->vdev, vg->ring_base, &ring[0],
+				  (size_t)(n - first) * TESSERA_CMD_SIZE, false);
+	tessera_stat_add_since(&vg->stats.copy_ns, start);
+	if (ret) {
+		rej.addr = vg->ring_base;
+		tessera_submit_reject(vg, sub->tail, &rej);
+		return;
+	}
+
+	for (i = 0; i < n; i++) {
+		u32 idx = (sub->tail + i) & mask;
+
+		if (tessera_submit_check(vg, &ring[idx], 0, sub->seq + i + 1, &rej)) {
+			tessera_submit_drop_batches_from(vg, sub->seq + i + 1);
+			rejected = true;
+			break;
+		}
+		accepted++;
+	}
+
+	if (accepted) {
+		start = ktime_get();
+		tessera_ctx_tlb_invalidate(vg->ctx);
+		tessera_stat_add_since(&vg->stats.map_ns, start);
+		/* The shadow entries must be in memory before the card sees the tail. */
+		dma_wmb();
+		sub->tail = (sub->tail + accepted) & mask;
+		sub->seq += accepted;
+		tessera_ctx_set_tail(vg->ctx, sub->tail);
+		tessera_sched_kick(&vg->tdev->sched, &vg->ctx->se);
+	}
+	if (rejected)
+		tessera_submit_reject(vg, (sub->tail) & mask, &rej);
+}
+
+/* Take the context off its engine and off the card's ring. */
+void tessera_submit_deconfigure(struct tessera_vgpu *vg)
+{
+	struct tessera_submit *sub = &vg->sub;
+
+	lockdep_assert_held(&vg->lock);
+	if (!sub->ring)
+		return;
+	tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se);
+	tessera_ctx_disable(vg->ctx);
+	tessera_submit_free_batches(vg);
+	tessera_shadow_free(vg, sub->ring);
+	sub->ring = NULL;
+	sub->entries = 0;
+	sub->tail = 0;
+	sub->seq = 0;
+}
+
+/**
+ * tessera_submit_configure() - the guest configured its ring
+ * @vg: the instance, locked
+ * @ring_base: guest address of the ring
+ * @entries: ring entries, a power of two within bounds
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tessera_submit_configure(struct tessera_vgpu *vg, u64 ring_base, u32 entries)
+{
+	struct tessera_submit *sub = &vg->sub;
+
+	lockdep_assert_held(&vg->lock);
+	tessera_submit_deconfigure(vg);
+
+	sub->ring = tessera_shadow_alloc(vg, (size_t)entries * TESSERA_CMD_SIZE);
+	if (!sub->ring)
+		return -ENOMEM;
+	sub->entries = entries;
+	sub->tail = 0;
+	sub->seq = 0;
+	tessera_ctx_program(vg->ctx, sub->ring->dva, entries, tessera_mmu_root(&vg->mmu),
+			    vg->vram_offset, vg->type->vram_size);
+	tessera_sched_attach(&vg->tdev->sched, &vg->ctx->se);
+	return 0;
+}
+
+/**
+ * tessera_submit_reset() - VF_RESET: drop queued work, clear a card fault
+ * @vg: the instance, locked
+ *
+ * The ring stays configured, with head = tail = 0. Pins stay.
+ */
+void tessera_submit_reset(struct tessera_vgpu *vg)
+{
+	struct tessera_submit *sub = &vg->sub;
+
+	lockdep_assert_held(&vg->lock);
+	if (!sub->ring)
+		return;
+	tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se);
+	tessera_submit_free_batches(vg);
+	sub->tail = 0;
+	sub->seq = 0;
+	tessera_ctx_program(vg->ctx, sub->ring->dva, sub->entries, tessera_mmu_root(&vg->mmu),
+			    vg->vram_offset, vg->type->vram_size);
+	tessera_sched_attach(&vg->tdev->sched, &vg->ctx->se);
+}
+
+static bool tessera_submit_settled(struct tessera_vgpu *vg)
+{
+	bool faulted;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	faulted = vg->faulted;
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+	/* A faulted context runs nothing more. */
+	return faulted || !tessera_submit_busy(vg);
+}
+
+/**
+ * tessera_submit_dma_unmap() - the guest takes back [iova, iova + length)
+ * @vg: the instance, locked
+ * @iova: first byte
+ * @length: bytes
+ *
+ * If any page of the range is pinned, waits for the instance's queued work
+ * to finish (it may use those pages); if it does not finish in time the
+ * instance is stopped and reset, and faults with TESSERA_VF_REJECT_UNMAPPED.
+ * Then the pages are unmapped from the device MMU, the TLB invalidated and
+ * the pages unpinned: the card never touches them again.
+ */
+void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
+{
+	unsigned long first, last, index;
+	struct tessera_submit *sub = &vg->sub;
+
+	lockdep_assert_held(&vg->lock);
+	if (!length)
+		return;
+	first = iova >> PAGE_SHIFT;
+	last = (iova + length - 1) >> PAGE_SHIFT;
+	index = first;
+	if (!xa_find(&sub->pins, &index, last, XA_PRESENT))
+		return;
+
+	if (sub->ring && !wait_event_timeout(vg->idle_wq, tessera_submit_settled(vg),
+					     msecs_to_jiffies(unmap_wait_ms))) {
+		u32 head = tessera_submit_head(vg);
+
+		dev_warn_ratelimited(&vg->mdev->dev,
+				     "guest unmapped IOVA 0x%llx while work using it was queued: resetting the instance\n",
+				     iova);
+		tessera_submit_reset(vg);
+		tessera_vgpu_fault(vg, TESSERA_VF_REJECT_UNMAPPED, head, iova);
+	}
+	tessera_submit_unpin_pfns(vg, first, last);
+}
+
+int tessera_submit_init(struct tessera_vgpu *vg)
+{
+	struct tessera_submit *sub = &vg->sub;
+	int ret;
+
+	BUILD_BUG_ON(PAGE_SIZE != TESSERA_PAGE_SIZE);
+	BUILD_BUG_ON(sizeof(struct tessera_cmd) != TESSERA_CMD_SIZE);
+
+	INIT_LIST_HEAD(&sub->batches);
+	xa_init(&sub->pins);
+	sub->pin_limit = (u64)max_pinned_mib << (20 - PAGE_SHIFT);
+	sub->dva_pool = gen_pool_create(PAGE_SHIFT, -1);
+	if (!sub->dva_pool)
+		return -ENOMEM;
+	ret = gen_pool_add(sub->dva_pool, TESSERA_HOST_DVA_BASE, TESSERA_HOST_DVA_SIZE, -1);
+	if (ret) {
+		gen_pool_destroy(sub->dva_pool);
+		sub->dva_pool = NULL;
+	}
+	return ret;
+}
+
+/* The instance is closed: no ring, no pins. */
+void tessera_submit_fini(struct tessera_vgpu *vg)
+{
+	struct tessera_submit *sub = &vg->sub;
+
+	WARN_ON(sub->ring || !list_empty(&sub->batches) || sub->pinned_pages);
+	xa_destroy(&sub->pins);
+	gen_pool_destroy(sub->dva_pool);
+	sub->dva_pool = NULL;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tessera command submission: guest ring -> audit -> shadow ring -> card.
+ */
+#ifndef TESSERA_SUBMIT_H
+#define TESSERA_SUBMIT_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+struct gen_pool;
+struct tessera_vgpu;
+
+/**
+ * struct tessera_shadow_buf - host-owned copy of commands the card reads
+ * @va: kernel address
+ * @dma: bus address
+ * @dva: device address in the instance's context (read-only mapping)
+ * @size: bytes, page multiple
+ * @retire_seq: for a batch, the ring sequence number after which the card
+ *	no longer reads it
+ * @node: link in struct tessera_submit::batches
+ */
+struct tessera_shadow_buf {
+	void *va;
+	dma_addr_t dma;
+	u64 dva;
+	size_t size;
+	u64 retire_seq;
+	struct list_head node;
+};
+
+/**
+ * struct tessera_submit - one instance's submission state
+ *
+ * Protected by the instance's lock (struct tessera_vgpu::lock).
+ *
+ * @ring: the shadow ring, NULL while the guest's ring is not configured
+ * @entries: ring entries (same as the guest's ring)
+ * @tail: next shadow slot to fill; the tail the card was given
+ * @seq: ring entries submitted since the ring was configured
+ * @batches: shadow batch buffers in submission order
+ * @dva_pool: allocator of host device addresses above the guest's space
+ * @pins: guest page frame (IOVA >> 12) -> struct tessera_pin
+ * @pinned_pages: entries in @pins
+ * @pin_limit: most pages the instance may have pinned
+ */
+struct tessera_submit {
+	struct tessera_shadow_buf *ring;
+	u32 entries;
+	u32 tail;
+	u64 seq;
+	struct list_head batches;
+	struct gen_pool *dva_pool;
+	struct xarray pins;
+	u64 pinned_pages;
+	u64 pin_limit;
+};
+
+int tessera_submit_init(struct tessera_vgpu *vg);
+void tessera_submit_fini(struct tessera_vgpu *vg);
+int tessera_submit_configure(struct tessera_vgpu *vg, u64 ring_base, u32 entries);
+void tessera_submit_deconfigure(struct tessera_vgpu *vg);
+void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 tail);
+void tessera_submit_reset(struct tessera_vgpu *vg);
+u32 tessera_submit_head(struct tessera_vgpu *vg);
+bool tessera_submit_busy(struct tessera_vgpu *vg);
+void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length);
+void tessera_submit_unpin_all(struct tessera_vgpu *vg);
+u32 tessera_submit_max_entries(void);
+
+#endif /* TESSERA_SUBMIT_H */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tessera vGPU instance: the state behind one mdev/VFIO device.
+ */
+#ifndef TESSERA_VGPU_H
+#define TESSERA_VGPU_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/vfio.h>
+
+#include "tessera_mmu.h"
+#include "tessera_submit.h"
+
+struct eventfd_ctx;
+struct mdev_device;
+struct tessera_ctx;
+struct tessera_device;
+struct tessera_vgpu_type;
+
+/* Virtual PCI function layout (see Documentation/driver.rst). */
+#define TESSERA_VCFG_SIZE		256
+#define TESSERA_VF_MSIX_BAR		4
+#define TESSERA_VF_MSIX_BAR_SIZE	0x1000
+#define TESSERA_VF_MSIX_TABLE_OFFSET	0x000
+#define TESSERA_VF_MSIX_PBA_OFFSET	0x800
+#define TESSERA_VF_MSIX_ENTRY_SIZE	16
+
+#define TESSERA_VFIO_OFFSET_SHIFT	40
+#define TESSERA_VFIO_OFFSET_MASK	((1ull << TESSERA_VFIO_OFFSET_SHIFT) - 1)
+#define TESSERA_VFIO_INDEX(pos)		((pos) >> TESSERA_VFIO_OFFSET_SHIFT)
+#define TESSERA_VFIO_OFFSET(index)	((u64)(index) << TESSERA_VFIO_OFFSET_SHIFT)
+
+/**
+ * struct tessera_vgpu_stats - per-instance counters for `make bench`
+ * @doorbells: VF_RING_TAIL writes (doorbell traps)
+ * @commands: commands accepted into the shadow ring, batch contents included
+ * @rejects: commands or doorbells the audit rejected
+ * @card_faults: faults the card reported for the instance
+ * @audit_ns: time spent auditing commands
+ * @pin_ns: time spent pinning guest pages (vfio_pin_pages + DMA mapping)
+ * @map_ns: time spent writing device-MMU entries and invalidating the TLB
+ * @copy_ns: time spent copying commands out of guest memory
+ */
+struct tessera_vgpu_stats {
+	atomic64_t doorbells;
+	atomic64_t commands;
+	atomic64_t rejects;
+	atomic64_t card_faults;
+	atomic64_t audit_ns;
+	atomic64_t pin_ns;
+	atomic64_t map_ns;
+	atomic64_t copy_ns;
+};
+
+/**
+ * struct tessera_vgpu - one vGPU instance
+ * @vdev: the VFIO device (first: vfio_alloc_device() requires it)
+ * @tdev: the card
+ * @type: the instance's type
+ * @mdev: the mdev device
+ * @node: link in struct tessera_mediator::instances
+ * @ctx: the hardware context it runs on
+ * @mmu: the context's page tables
+ * @vram_offset: its slice's offset in BAR2
+ *
+ * @lock: protects everything from here to @irq_lock: configuration space,
+ *	register file, submission state, pins
+ * @open: the VFIO device is open
+ * @config: virtual configuration space
+ * @config_wmask: bits of @config the guest may write
+ * @msix_table: the virtual MSI-X table (one entry), storage only
+ * @ring_base: VF_RING_BASE as the guest wrote it
+ * @ring_size: VF_RING_SIZE as the guest wrote it
+ * @ring_enabled: the ring is configured (VF_STATUS_ENABLED)
+ * @sub: submission state
+ *
+ * @irq_lock: protects the fields below; taken in interrupt context
+ * @int_status: VF_INT_STATUS
+ * @int_enable: VF_INT_ENABLE
+ * @faulted: VF_STATUS_FAULTED
+ * @fault_code: VF_FAULT_CODE
+ * @fault_index: VF_FAULT_INDEX
+ * @fault_addr: VF_FAULT_ADDR
+ * @irq_index: VFIO_PCI_MSI_IRQ_INDEX or VFIO_PCI_MSIX_IRQ_INDEX when
+ *	@trigger is set
+ * @trigger: eventfd signalled for the instance's one vector
+ * @idle_wq: woken on the context's FENCE/IDLE/FAULT interrupts
+ *
+ * @stats: counters, updated without a lock
+ */
+struct tessera_vgpu {
+	struct vfio_device vdev;
+	struct tessera_device *tdev;
+	struct tessera_vgpu_type *type;
+	struct mdev_device *mdev;
+	struct list_head node;
+	struct tessera_ctx *ctx;
+	struct tessera_mmu mmu;
+	u64 vram_offset;
+
+	struct mutex lock;	/* config, register file, submission, pins */
+	bool open;
+	u8 config[TESSERA_VCFG_SIZE];
+	u8 config_wmask[TESSERA_VCFG_SIZE];
+	u8 msix_table[TESSERA_VF_MSIX_ENTRY_SIZE];
+	u64 ring_base;
+	u32 ring_size;
+	bool ring_enabled;
+	struct tessera_submit sub;
+
+	spinlock_t irq_lock;	/* interrupt and fault state below; irq-safe */
+	u32 int_status;
+	u32 int_enable;
+	bool faulted;
+	u32 fault_code;
+	u32 fault_index;
+	u64 fault_addr;
+	int irq_index;
+	struct eventfd_ctx *trigger;
+	wait_queue_head_t idle_wq;
+
+	struct tessera_vgpu_stats stats;
+};
+
+static inline struct tessera_vgpu *to_tessera_vgpu(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct tessera_vgpu, vdev);
+}
+
+/* tessera_vdev.c */
+extern const struct vfio_device_ops tessera_vgpu_ops;
+void tessera_vgpu_raise(struct tessera_vgpu *vg, u32 bits);
+void tessera_vgpu_fault(struct tessera_vgpu *vg, u32 code, u32 index, u64 addr);
+void tessera_vgpu_reset_engine(struct tessera_vgpu *vg);
+
+/* tessera_vregs.c */
+int tessera_vregs_read(struct tessera_vgpu *vg, u32 offset, u32 *val);
+int tessera_vregs_write(struct tessera_vgpu *vg, u32 offset, u32 val);
+void tessera_vregs_reset(struct tessera_vgpu *vg);
+
+#endif /* TESSERA_VGPU_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tessera device-memory allocator: slices of BAR2 for instances.
+ */
+#ifndef TESSERA_VRAM_H
+#define TESSERA_VRAM_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+struct gen_pool;
+struct tessera_device;
+
+/* Slices are handed out in multiples of this. */
+#define TESSERA_VRAM_GRANULE_SHIFT	20
+#define TESSERA_VRAM_GRANULE		BIT_ULL(TESSERA_VRAM_GRANULE_SHIFT)
+
+/**
+ * struct tessera_vram - allocator over the BAR2 offsets left for instances
+ * @lock: serializes allocations with the counting in tessera_vram_count_fit()
+ * @pool: gen_pool over [0, @usable), shifted by TESSERA_VRAM_POOL_BIAS
+ *	because gen_pool reports failure as address 0
+ * @usable: bytes managed by @pool (device memory minus the host reserve)
+ * @reserve: bytes at the top of device memory kept for the host
+ */
+struct tessera_vram {
+	struct mutex lock;	/* serializes pool allocations and counting */
+	struct gen_pool *pool;
+	u64 usable;
+	u64 reserve;
+};
+
+int tessera_vram_init(struct tessera_device *tdev);
+void tessera_vram_fini(struct tessera_device *tdev);
+int tessera_vram_alloc(struct tessera_device *tdev, u64 size, u64 *offset);
+void tessera_vram_free(struct tessera_device *tdev, u64 offset, u64 size);
+unsigned int tessera_vram_count_fit(struct tessera_device *tdev, u64 size,
+				    unsigned int max);
+u64 tessera_vram_avail(struct tessera_device *tdev);
+
+#endif /* TESSERA_VRAM_H */
