@@ -170,6 +170,16 @@ static void tessera_sched_switch_done(struct tessera_engine *eng)
 		if (se->leaving == eng)
 			se->leaving = NULL;
 	}
+	/*
+	 * The card raises ENG_INT_IDLE only after running something: a context
+	 * loaded with an already empty ring must be seen as idle here.
+	 */
+	if (eng->current_se) {
+		struct tessera_ctx *ctx = eng->current_se->ctx;
+
+		if (tessera_ctx_head(ctx) == tessera_ctx_tail(ctx))
+			eng->current_se->has_work = false;
+	}
 	wake_up_all(&sched->idle_wq);
 }
 
