@@ -38,16 +38,6 @@ FIXTURE_TEARDOWN_PARENT(unmap)
 	tsr_instance_remove(&self->b);
 }
 
-static size_t count_not_byte(const void *p, size_t len, uint8_t want)
-{
-	const uint8_t *b = p;
-	size_t i, bad = 0;
-
-	for (i = 0; i < len; i++)
-		bad += b[i] != want;
-	return bad;
-}
-
 static void check_b_runs(struct __test_metadata *_metadata, FIXTURE_DATA(unmap) *self)
 {
 	struct tessera_cmd c = tsr_cmd_fill(DATA_IOVA, 65536, 0x0b0b0b0b);
@@ -56,7 +46,7 @@ static void check_b_runs(struct __test_metadata *_metadata, FIXTURE_DATA(unmap) 
 	tsr_ring_push(&self->ring_b, &c);
 	v = tsr_ring_fence_kick(&self->ring_b, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->b, v, TSR_DEADLINE_MS, NULL));
-	EXPECT_EQ(0, count_not_byte(self->data_b.va, 65536, 0x0b));
+	EXPECT_EQ(0, tsr_count_not_byte(self->data_b.va, 65536, 0x0b));
 }
 
 /* Queues BUSY then work on A's data pages; waits until the BUSY runs. */
@@ -108,7 +98,7 @@ TEST_F_TIMEOUT(unmap, unmap_during_busy_returns_and_pages_stay_untouched, TSR_TE
 	       tsr_reg(&self->a, TESSERA_VF_FAULT_CODE),
 	       tsr_reg(&self->a, TESSERA_VF_FAULT_INDEX));
 	EXPECT_NE(-ETIMEDOUT, ret);
-	EXPECT_EQ(0, count_not_byte(self->data_a.va, DATA_BYTES, 0x77)) {
+	EXPECT_EQ(0, tsr_count_not_byte(self->data_a.va, DATA_BYTES, 0x77)) {
 		TH_LOG("the instance wrote guest pages after UNMAP_DMA returned");
 	}
 	check_b_runs(_metadata, self);
@@ -127,7 +117,7 @@ TEST_F_TIMEOUT(unmap, remap_at_same_iova_reaches_new_memory, TSR_TEST_TIMEOUT_S)
 	tsr_ring_push(&self->ring_a, &c);
 	v = tsr_ring_fence_kick(&self->ring_a, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
-	ASSERT_EQ(0, count_not_byte(self->data_a.va, 65536, 0x11));
+	ASSERT_EQ(0, tsr_count_not_byte(self->data_a.va, 65536, 0x11));
 
 	old = self->data_a.va;
 	ASSERT_EQ(0, tsr_dma_unmap(&self->a, &self->data_a));
@@ -139,8 +129,8 @@ TEST_F_TIMEOUT(unmap, remap_at_same_iova_reaches_new_memory, TSR_TEST_TIMEOUT_S)
 	tsr_ring_push(&self->ring_a, &c);
 	v = tsr_ring_fence_kick(&self->ring_a, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
-	EXPECT_EQ(0, count_not_byte(fresh.va, 65536, 0x22));
-	EXPECT_EQ(0, count_not_byte(old, 65536, 0x5a)) {
+	EXPECT_EQ(0, tsr_count_not_byte(fresh.va, 65536, 0x22));
+	EXPECT_EQ(0, tsr_count_not_byte(old, 65536, 0x5a)) {
 		TH_LOG("a stale translation reached the unmapped memory");
 	}
 	tsr_dma_free(&self->a, &fresh);
@@ -161,7 +151,7 @@ TEST_F_TIMEOUT(unmap, unmap_ring_during_busy, TSR_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, tsr_reg_write(&self->a, TESSERA_VF_RING_TAIL, 7));
 	ret = tsr_wait_fence(&self->a, v, LONG_BUSY_US / 1000 + TSR_DEADLINE_MS, &st);
 	EXPECT_NE(-ETIMEDOUT, ret);
-	EXPECT_EQ(0, count_not_byte(self->data_a.va, DATA_BYTES, 0x77));
+	EXPECT_EQ(0, tsr_count_not_byte(self->data_a.va, DATA_BYTES, 0x77));
 	check_b_runs(_metadata, self);
 	/* A recovers with a reset and fresh memory */
 	ASSERT_EQ(0, ioctl(self->a.device_fd, VFIO_DEVICE_RESET));
@@ -180,7 +170,7 @@ TEST_F_TIMEOUT(unmap, container_close_during_busy, TSR_TEST_TIMEOUT_S)
 	tsr_instance_close(&self->a);
 	/* B's work runs on the same engines after A's teardown */
 	check_b_runs(_metadata, self);
-	EXPECT_EQ(0, count_not_byte(self->data_a.va, DATA_BYTES, 0x77)) {
+	EXPECT_EQ(0, tsr_count_not_byte(self->data_a.va, DATA_BYTES, 0x77)) {
 		TH_LOG("the instance wrote guest pages after its container closed");
 	}
 	/* and A can be opened again and used */

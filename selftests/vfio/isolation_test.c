@@ -47,16 +47,6 @@ FIXTURE_TEARDOWN_PARENT(iso)
 	tsr_instance_remove(&self->b);
 }
 
-static size_t count_not_byte(const void *p, size_t len, uint8_t want)
-{
-	const uint8_t *b = p;
-	size_t i, bad = 0;
-
-	for (i = 0; i < len; i++)
-		bad += b[i] != want;
-	return bad;
-}
-
 /* B still runs a FILL into its own slice and its guest memory. */
 static void check_b_runs(struct __test_metadata *_metadata, FIXTURE_DATA(iso) *self)
 {
@@ -69,9 +59,9 @@ static void check_b_runs(struct __test_metadata *_metadata, FIXTURE_DATA(iso) *s
 	tsr_ring_push(&self->ring_b, &c);
 	v = tsr_ring_fence_kick(&self->ring_b, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->b, v, TSR_DEADLINE_MS, NULL));
-	EXPECT_EQ(0, count_not_byte((uint8_t *)self->data_b.va + DATA_BYTES - 4096,
+	EXPECT_EQ(0, tsr_count_not_byte((uint8_t *)self->data_b.va + DATA_BYTES - 4096,
 				    4096, 0x0b));
-	EXPECT_EQ(0, count_not_byte((uint8_t *)self->b.bar2 + self->b.bar2_size - 4096,
+	EXPECT_EQ(0, tsr_count_not_byte((uint8_t *)self->b.bar2 + self->b.bar2_size - 4096,
 				    4096, 0x0b));
 }
 
@@ -107,8 +97,8 @@ TEST_F_TIMEOUT(iso, new_instance_bar2_is_zeroed, TSR_TEST_TIMEOUT_S)
 	struct tsr_instance c;
 	char uuid_a[40];
 
-	EXPECT_EQ(0, count_not_byte(self->a.bar2, self->a.bar2_size, 0));
-	EXPECT_EQ(0, count_not_byte(self->b.bar2, self->b.bar2_size, 0));
+	EXPECT_EQ(0, tsr_count_not_byte(self->a.bar2, self->a.bar2_size, 0));
+	EXPECT_EQ(0, tsr_count_not_byte(self->b.bar2, self->b.bar2_size, 0));
 	memset(self->a.bar2, 0xa5, self->a.bar2_size);
 	/* remove A and create another instance of the same type in its place */
 	strcpy(uuid_a, self->a.uuid);
@@ -117,7 +107,7 @@ TEST_F_TIMEOUT(iso, new_instance_bar2_is_zeroed, TSR_TEST_TIMEOUT_S)
 	tsr_instance_teardown(&self->a);
 	ASSERT_EQ(0, tsr_instance_setup(&c, variant->type));
 	ASSERT_EQ(0, tsr_bar2_map(&c));
-	EXPECT_EQ(0, count_not_byte(c.bar2, c.bar2_size, 0)) {
+	EXPECT_EQ(0, tsr_count_not_byte(c.bar2, c.bar2_size, 0)) {
 		TH_LOG("instance %s sees data left by removed instance %s",
 		       c.uuid, uuid_a);
 	}
@@ -129,7 +119,7 @@ TEST_F_TIMEOUT(iso, slices_are_disjoint, TSR_TEST_TIMEOUT_S)
 {
 	memset(self->b.bar2, 0, self->b.bar2_size);
 	memset(self->a.bar2, 0xa5, self->a.bar2_size);
-	EXPECT_EQ(0, count_not_byte(self->b.bar2, self->b.bar2_size, 0));
+	EXPECT_EQ(0, tsr_count_not_byte(self->b.bar2, self->b.bar2_size, 0));
 }
 
 /* The same IOVA in two containers is two different memories. */
@@ -142,8 +132,8 @@ TEST_F_TIMEOUT(iso, same_iova_reaches_only_own_guest_memory, TSR_TEST_TIMEOUT_S)
 	tsr_ring_push(&self->ring_a, &c);
 	v = tsr_ring_fence_kick(&self->ring_a, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
-	EXPECT_EQ(0, count_not_byte(self->data_a.va, 65536, 0xaa));
-	EXPECT_EQ(0, count_not_byte(self->data_b.va, 65536, 0x5b));
+	EXPECT_EQ(0, tsr_count_not_byte(self->data_a.va, 65536, 0xaa));
+	EXPECT_EQ(0, tsr_count_not_byte(self->data_b.va, 65536, 0x5b));
 	check_b_runs(_metadata, self);
 }
 
@@ -202,7 +192,7 @@ TEST_F_TIMEOUT(iso, command_outside_own_window_is_rejected, TSR_TEST_TIMEOUT_S)
 			continue;
 		}
 		expect_a_rejected(_metadata, self, &attempts[i], TESSERA_VF_REJECT_RANGE);
-		ASSERT_EQ(0, count_not_byte(self->b.bar2, self->b.bar2_size - 4096, 0x3c)) {
+		ASSERT_EQ(0, tsr_count_not_byte(self->b.bar2, self->b.bar2_size - 4096, 0x3c)) {
 			TH_LOG("attempt %u changed B's slice", i);
 		}
 	}

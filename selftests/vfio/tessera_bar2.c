@@ -54,10 +54,10 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
-	bytes = inst.region[VFIO_PCI_BAR2_REGION_INDEX].size;
+	bytes = inst.vram_size;
 	if (argc > (strcmp(verb, "zero") ? 4 : 3))
 		bytes = strtoull(argv[strcmp(verb, "zero") ? 4 : 3], NULL, 0);
-	if (bytes > inst.region[VFIO_PCI_BAR2_REGION_INDEX].size || bytes % 4) {
+	if (bytes > inst.vram_size || bytes % 4) {
 		fprintf(stderr, "%s: bad length %llu\n", argv[0], (unsigned long long)bytes);
 		return 2;
 	}

@@ -37,6 +37,31 @@ static int diag(int err, const char *fmt, ...)
 	return err ? -err : -EIO;
 }
 
+size_t tsr_count_not_u64(const volatile void *p, size_t len, uint64_t want)
+{
+	const volatile uint64_t *w = p;
+	size_t i, bad = 0;
+
+	for (i = 0; i < len / 8; i++)
+		bad += w[i] != want;
+	return bad;
+}
+
+size_t tsr_count_not_byte(const volatile void *p, size_t len, uint8_t want)
+{
+	const volatile uint8_t *b = p;
+	size_t head = (8 - ((uintptr_t)p & 7)) & 7, i, bad = 0;
+
+	if (head > len)
+		head = len;
+	for (i = 0; i < head; i++)
+		bad += b[i] != want;
+	bad += tsr_count_not_u64(b + head, (len - head) & ~7ul, want * 0x0101010101010101ull);
+	for (i = head + ((len - head) & ~7ul); i < len; i++)
+		bad += b[i] != want;
+	return bad;
+}
+
 uint64_t tsr_now_ms(void)
 {
 	struct timespec ts;
@@ -204,6 +229,7 @@ int tsr_instance_open(struct tsr_instance *inst)
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 	char *base;
+	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
 		 inst->uuid);
@@ -241,7 +267,11 @@ int tsr_instance_open(struct tsr_instance *inst)
 	inst->info.argsz = sizeof(inst->info);
 	if (ioctl(inst->device_fd, VFIO_DEVICE_GET_INFO, &inst->info))
 		return diag(errno, "DEVICE_GET_INFO");
-	return read_region_infos(inst);
+	ret = read_region_infos(inst);
+	if (ret)
+		return ret;
+	inst->vram_size = tsr_reg64(inst, TESSERA_VF_VRAM_SIZE_LO);
+	return 0;
 }
 
 void tsr_instance_close(struct tsr_instance *inst)
@@ -421,18 +451,21 @@ int tsr_bar2_map(struct tsr_instance *inst)
 
 	if (inst->bar2)
 		return 0;
-	if (!ri->size)
-		return diag(ENODEV, "BAR2 region has size 0");
+	if (!ri->size || !inst->vram_size || inst->vram_size > ri->size)
+		return diag(ENODEV, "BAR2 region of %llu bytes for a %llu-byte slice",
+			    (unsigned long long)ri->size,
+			    (unsigned long long)inst->vram_size);
 	if (!(ri->flags & VFIO_REGION_INFO_FLAG_MMAP))
 		return diag(ENOTSUP, "BAR2 region is not mmappable (flags 0x%x)",
 			    ri->flags);
-	p = mmap(NULL, ri->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	/* the slice is mapped through; BAR2's power-of-two padding is not */
+	p = mmap(NULL, inst->vram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 inst->device_fd, ri->offset);
 	if (p == MAP_FAILED)
 		return diag(errno, "mmap BAR2 (%llu bytes)",
-			    (unsigned long long)ri->size);
+			    (unsigned long long)inst->vram_size);
 	inst->bar2 = p;
-	inst->bar2_size = ri->size;
+	inst->bar2_size = inst->vram_size;
 	return 0;
 }
 

@@ -35,8 +35,9 @@ struct tsr_instance {
 	int group_id;
 	struct vfio_device_info info;
 	struct vfio_region_info region[VFIO_PCI_NUM_REGIONS];
-	void *bar2;			/* mmap of BAR2, or NULL */
-	size_t bar2_size;
+	uint64_t vram_size;		/* VF_VRAM_SIZE: the slice, <= BAR2's size */
+	void *bar2;			/* mmap of the slice at BAR2 offset 0, or NULL */
+	size_t bar2_size;		/* bytes mapped: vram_size */
 };
 
 /* A buffer of anonymous memory the guest mapped for DMA at @iova. */
@@ -144,6 +145,12 @@ static inline uint64_t tsr_vram_dva(uint64_t off)
 {
 	return TESSERA_DVA_VRAM_BASE + off;
 }
+
+/* --- memory checks (word-wise: the test host runs under TCG) --- */
+/* 64-bit words in [p, p + len) that differ from @want (len a multiple of 8) */
+size_t tsr_count_not_u64(const volatile void *p, size_t len, uint64_t want);
+/* the same for a byte value repeated */
+size_t tsr_count_not_byte(const volatile void *p, size_t len, uint8_t want);
 
 /* --- misc --- */
 uint64_t tsr_now_ms(void);

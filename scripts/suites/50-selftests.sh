@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The VFIO selftests (selftests/vfio/): build them and tessera.ko, then run
+# each test group in a fresh test host with the card and the module loaded.
+# One TAP stream: every test of every group is one numbered line named
+# "<group>: <fixture>.<variant>.<test>"; the plan comes last.
+#
+#   scripts/suites/50-selftests.sh [GROUP...]     e.g. `... hostile irq`
+#
+# Environment: TESSERA_CARD (the -device spec, default tessera-card),
+# TESSERA_SELFTEST_TIMEOUT (seconds per test host, default 1200).
+. "$(dirname "$0")/lib.sh"
+set -uo pipefail
+
+top=$suite_top
+out=$top/.cache/selftests
+logs=$top/.cache/suites/selftests
+card=${TESSERA_CARD:-tessera-card}
+vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
+mkdir -p "$logs"
+
+all_groups=(config_space registers bar2 commands irq reset isolation dma_unmap hostile)
+if [ $# -gt 0 ]; then
+	groups=("$@")
+else
+	groups=("${all_groups[@]}")
+fi
+
+n=0
+failed=0
+tap()
+{
+	# tap ok|not-ok DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+finish()
+{
+	echo "1..$n"
+	exit $failed
+}
+
+# --- prerequisites: each missing one is a failing line that says what ---
+
+if make -C "$top/selftests/vfio" OUT="$out" >"$logs/build.log" 2>&1; then
+	tap ok "selftests: the VFIO selftests build"
+else
+	tap not-ok "selftests: the VFIO selftests do not build (make -C selftests/vfio)"
+	tap_comment_file "$logs/build.log" 20
+	finish
+fi
+
+ko=$top/drivers/tessera/tessera.ko
+if [ ! -d "$top/drivers/tessera" ]; then
+	tap not-ok "selftests: drivers/tessera/ does not exist yet: no module to test"
+	finish
+fi
+# Rebuild when any source is newer than the module (or it is missing).
+if [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
+	\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
+	if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
+		tap not-ok "selftests: Debian's kernel headers are missing (scripts/fetch-kernel.sh failed)"
+		tap_comment_file "$logs/kernel.log" 10
+		finish
+	fi
+	. "$top/scripts/versions.sh"
+	kdir=$kroot/usr/src/linux-headers-$TESSERA_KVER
+	if ! make -C "$kdir" M="$top" modules >"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
+		tap not-ok "selftests: tessera.ko does not build (make -C \$KDIR M=$top modules)"
+		tap_comment_file "$logs/module.log" 20
+		finish
+	fi
+fi
+tap ok "selftests: tessera.ko is built"
+
+if [ ! -x "$top/scripts/testhost/run.sh" ]; then
+	tap not-ok "selftests: scripts/testhost/run.sh does not exist yet: no test host"
+	finish
+fi
+if [ ! -x "$top/scripts/qemu" ]; then
+	tap not-ok "selftests: scripts/qemu (QEMU with the Tessera card) does not exist yet"
+	finish
+fi
+
+# --- one fresh test host per group ---
+
+for group in "${groups[@]}"; do
+	bin=$out/${group}_test
+	if [ ! -x "$bin" ]; then
+		tap not-ok "$group: no such selftest ($bin)"
+		continue
+	fi
+	log=$logs/$group.log
+	start=$SECONDS
+	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
+		--timeout "$vm_timeout" --name "selftest-$group" -- "$bin" >"$log" 2>&1
+	status=$?
+
+	# Renumber the group's TAP into ours; everything else becomes a comment.
+	results=$(awk -v group="$group" '
+		/^TAP version/ { next }
+		/^1\.\.[0-9]+/ { print "PLAN " substr($1, 4); next }
+		/^(not )?ok [0-9]+ / {
+			notok = ($1 == "not")
+			rest = $0
+			sub(/^(not )?ok [0-9]+ (- )?/, "", rest)
+			print (notok ? "NOTOK " : "OK ") group ": " rest
+			next
+		}
+		/^testhost: .*kernel raised a warning/ { print "TAINT " $0; next }
+		/^testhost: / { print "HOST " $0; next }
+		/^#/ { print; next }
+		{ print "# " $0 }
+	' "$log")
+	plan=-1 ran=0 inner_fail=0 taint= hostmsg=
+	while IFS= read -r line; do
+		case "$line" in
+		"PLAN "*) plan=${line#PLAN } ;;
+		"OK "*) tap ok "${line#OK }"; ran=$((ran + 1)) ;;
+		"NOTOK "*) tap not-ok "${line#NOTOK }"; ran=$((ran + 1)); inner_fail=1 ;;
+		"TAINT "*) taint=${line#TAINT }; echo "# ${taint}" ;;
+		"HOST "*) hostmsg=${line#HOST }; echo "# ${hostmsg}" ;;
+		*) echo "$line" ;;
+		esac
+	done <<< "$results"
+
+	echo "# $group: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/selftest-$group.log)"
+	if [ -n "$taint" ]; then
+		tap not-ok "$group: the host kernel stayed free of warnings, oopses and lockups"
+	elif [ "$status" = 0 ] || [ "$inner_fail" = 1 ]; then
+		tap ok "$group: the host kernel stayed free of warnings, oopses and lockups"
+	fi
+	if [ "$plan" -ge 0 ] && [ "$ran" != "$plan" ]; then
+		tap not-ok "$group: planned $plan tests, $ran reported (the run was cut short)"
+	elif [ "$plan" -lt 0 ]; then
+		tap not-ok "$group: the selftest printed no plan (${hostmsg:-test host status $status})"
+	elif [ "$status" != 0 ] && [ "$inner_fail" = 0 ] && [ -z "$taint" ]; then
+		tap not-ok "$group: test host exited with status $status without a failing test"
+	fi
+done
+finish

@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The real clients: in a fresh test host with the card, tessera.ko and KVM
+# (kvm-amd on the emulated SVM), Debian's mdevctl manages instances and
+# Debian's QEMU 10.0 runs a nested guest on one of them
+# (selftests/clients/nested-client.sh). One TAP stream, plan last.
+#
+# Environment: TESSERA_CARD (the -device spec, default tessera-card),
+# TESSERA_NESTED_TIMEOUT (seconds for the test host, default 1800),
+# NESTED_ACCEL (kvm|tcg, passed to the client).
+. "$(dirname "$0")/lib.sh"
+set -uo pipefail
+
+top=$suite_top
+logs=$top/.cache/suites/nested
+card=${TESSERA_CARD:-tessera-card}
+vm_timeout=${TESSERA_NESTED_TIMEOUT:-1800}
+mkdir -p "$logs"
+
+n=0
+failed=0
+tap()
+{
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+finish()
+{
+	echo "1..$n"
+	exit $failed
+}
+
+if make -C "$top/selftests/vfio" OUT="$top/.cache/selftests" >"$logs/build.log" 2>&1; then
+	tap ok "nested: tessera-bar2 (the host-side VFIO checker) builds"
+else
+	tap not-ok "nested: selftests/vfio does not build (tessera-bar2)"
+	tap_comment_file "$logs/build.log" 20
+	finish
+fi
+if initramfs=$("$top/selftests/clients/build-nested-initramfs.sh" 2>"$logs/initramfs.log"); then
+	tap ok "nested: the nested guest's initramfs builds (busybox, lspci, bar2-poke)"
+else
+	tap not-ok "nested: the nested guest's initramfs does not build"
+	tap_comment_file "$logs/initramfs.log" 20
+	finish
+fi
+if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
+	tap not-ok "nested: Debian's kernel is missing (scripts/fetch-kernel.sh failed)"
+	finish
+fi
+ko=$top/drivers/tessera/tessera.ko
+if [ ! -d "$top/drivers/tessera" ]; then
+	tap not-ok "nested: drivers/tessera/ does not exist yet: no module to test"
+	finish
+fi
+if [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
+	\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
+	. "$top/scripts/versions.sh"
+	if ! make -C "$kroot/usr/src/linux-headers-$TESSERA_KVER" M="$top" modules \
+		>"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
+		tap not-ok "nested: tessera.ko does not build"
+		tap_comment_file "$logs/module.log" 20
+		finish
+	fi
+fi
+for need in scripts/testhost/run.sh scripts/qemu; do
+	if [ ! -x "$top/$need" ]; then
+		tap not-ok "nested: $need does not exist yet"
+		finish
+	fi
+done
+for need in /usr/bin/mdevctl /usr/bin/qemu-system-x86_64; do
+	if [ ! -x "$need" ]; then
+		tap not-ok "nested: $need is not installed (scripts/install-deps.sh)"
+		finish
+	fi
+done
+
+# The test host's CPU must offer SVM for kvm-amd: qemu64 does, say so.
+log=$logs/client.log
+start=$SECONDS
+"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --nested-kvm \
+	--qemu-arg -cpu --qemu-arg qemu64,+svm --mem 2G \
+	${NESTED_ACCEL:+--env "NESTED_ACCEL=$NESTED_ACCEL"} \
+	--env "NESTED_INITRAMFS=$initramfs" \
+	--timeout "$vm_timeout" --name nested-client \
+	-- "$top/selftests/clients/nested-client.sh" >"$log" 2>&1
+status=$?
+
+plan=-1 ran=0 inner_fail=0 taint=
+while IFS= read -r line; do
+	case "$line" in
+	"ok "[0-9]*|"not ok "[0-9]*)
+		rest=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<< "$line")
+		if [ "${line#not }" != "$line" ]; then
+			tap not-ok "$rest"
+			inner_fail=1
+		else
+			tap ok "$rest"
+		fi
+		ran=$((ran + 1)) ;;
+	1..[0-9]*) plan=${line#1..} ;;
+	"testhost: "*"kernel raised a warning"*) taint=$line; echo "# $line" ;;
+	"#"*) echo "$line" ;;
+	*) echo "# $line" ;;
+	esac
+done < "$log"
+
+echo "# nested: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/nested-client.log)"
+if [ -n "$taint" ]; then
+	tap not-ok "nested: the host kernel stayed free of warnings, oopses and lockups"
+elif [ "$status" = 0 ] || [ "$inner_fail" = 1 ]; then
+	tap ok "nested: the host kernel stayed free of warnings, oopses and lockups"
+fi
+if [ "$plan" -lt 0 ]; then
+	tap not-ok "nested: the client printed no plan (test host status $status)"
+elif [ "$ran" != "$plan" ]; then
+	tap not-ok "nested: planned $plan steps, $ran reported"
+elif [ "$status" != 0 ] && [ "$inner_fail" = 0 ] && [ -z "$taint" ]; then
+	tap not-ok "nested: test host exited with status $status without a failing step"
+fi
+finish
