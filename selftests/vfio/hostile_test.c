@@ -110,6 +110,9 @@ static void expect_rejected(struct __test_metadata *_metadata, FIXTURE_DATA(host
 		       code, ok[0], n_ok > 1 ? " or an alternative" : "");
 	}
 	EXPECT_EQ(at, index);
+	/* the accepted command before it still runs: wait for the ring to drain */
+	ASSERT_EQ(0, tsr_wait_status(&self->a, TESSERA_VF_STATUS_BUSY, 0, TSR_DEADLINE_MS,
+				     NULL));
 	EXPECT_EQ(0x11111111, out[0]);		/* work before the bad command ran */
 	EXPECT_EQ(0, out[1024]);		/* work after it did not */
 	EXPECT_EQ(0, out[2047]);

@@ -108,6 +108,8 @@ TEST_F_TIMEOUT(irq, disabled_interrupt_does_not_signal, TSR_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, tsr_reg_write(&self->inst, TESSERA_VF_INT_ENABLE, 0));
 	v = tsr_ring_fence_kick(&self->ring, true);
 	ASSERT_EQ(0, tsr_wait_fence(&self->inst, v, TSR_DEADLINE_MS, NULL));
+	/* the source latches in INT_STATUS even while disabled */
+	ASSERT_EQ(0, tsr_wait_int_status(&self->inst, TESSERA_CTX_INT_FENCE, TSR_DEADLINE_MS));
 	EXPECT_TRUE(eventfd_empty(self->efd));
 	ASSERT_EQ(0, tsr_reg_write(&self->inst, TESSERA_VF_INT_STATUS, ~0u));
 	/* a fence without the IRQ flag is silent even when enabled */
@@ -144,6 +146,7 @@ TEST_F_TIMEOUT(irq, set_irqs_disable_stops_signals, TSR_TEST_TIMEOUT_S)
 				   TESSERA_CTX_INT_FENCE));
 	v = tsr_ring_fence_kick(&self->ring, true);
 	ASSERT_EQ(0, tsr_wait_fence(&self->inst, v, TSR_DEADLINE_MS, NULL));
+	ASSERT_EQ(0, tsr_wait_int_status(&self->inst, TESSERA_CTX_INT_FENCE, TSR_DEADLINE_MS));
 	EXPECT_TRUE(eventfd_empty(self->efd));
 	/* re-arming delivers again */
 	ASSERT_EQ(0, tsr_irq_enable_eventfd(&self->inst, variant->index, self->efd));

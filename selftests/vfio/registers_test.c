@@ -183,8 +183,7 @@ TEST_F_TIMEOUT(regs, int_status_is_write_one_to_clear, TSR_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, tsr_reg_write(inst, TESSERA_VF_INT_ENABLE, TESSERA_CTX_INT_FENCE));
 	v = tsr_ring_fence_kick(&ring, true);
 	ASSERT_EQ(0, tsr_wait_fence(inst, v, TSR_DEADLINE_MS, &st));
-
-	ASSERT_TRUE(tsr_reg(inst, TESSERA_VF_INT_STATUS) & TESSERA_CTX_INT_FENCE);
+	ASSERT_EQ(0, tsr_wait_int_status(inst, TESSERA_CTX_INT_FENCE, TSR_DEADLINE_MS));
 	ASSERT_EQ(0, tsr_reg_write(inst, TESSERA_VF_INT_STATUS, 0));
 	EXPECT_TRUE(tsr_reg(inst, TESSERA_VF_INT_STATUS) & TESSERA_CTX_INT_FENCE);
 	ASSERT_EQ(0, tsr_reg_write(inst, TESSERA_VF_INT_STATUS,

@@ -721,6 +721,21 @@ int tsr_wait_idle(struct tsr_instance *inst, int timeout_ms, uint32_t *status)
 	}
 }
 
+int tsr_wait_int_status(struct tsr_instance *inst, uint32_t bits, int timeout_ms)
+{
+	uint64_t deadline = tsr_now_ms() + timeout_ms;
+
+	while ((tsr_reg(inst, TESSERA_VF_INT_STATUS) & bits) != bits) {
+		if (tsr_now_ms() > deadline) {
+			diag(0, "VF_INT_STATUS 0x%x never showed 0x%x",
+			     tsr_reg(inst, TESSERA_VF_INT_STATUS), bits);
+			return -ETIMEDOUT;
+		}
+		usleep(500);
+	}
+	return 0;
+}
+
 int tsr_wait_fault(struct tsr_instance *inst, int timeout_ms, uint32_t *code,
 		   uint32_t *index)
 {

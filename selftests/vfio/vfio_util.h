@@ -124,6 +124,11 @@ int tsr_wait_idle(struct tsr_instance *inst, int timeout_ms, uint32_t *status);
 /* Waits for FAULTED; reports VF_FAULT_CODE and VF_FAULT_INDEX. */
 int tsr_wait_fault(struct tsr_instance *inst, int timeout_ms, uint32_t *code,
 		   uint32_t *index);
+/*
+ * Waits until VF_INT_STATUS has all of @bits: the host has processed the
+ * card's interrupt (VF_FENCE can show a fence before that).
+ */
+int tsr_wait_int_status(struct tsr_instance *inst, uint32_t bits, int timeout_ms);
 /* Waits for STATUS & @mask == @want. */
 int tsr_wait_status(struct tsr_instance *inst, uint32_t mask, uint32_t want,
 		    int timeout_ms, uint32_t *status);
