@@ -11,8 +11,10 @@
 # qemu-patches/ and include/tessera_hw.h into the tree, but only files whose
 # content changed, so that an edit of the device rebuilds that file alone.
 #
-# The caller holds the heavy lock (flock .cache/heavy.lock) for a cold build;
-# a warm one is seconds.
+# A cold build (configure, or more than a few compile steps) runs under the
+# shared heavy lock (.cache/heavy.lock), taken here unless the caller says
+# it holds it (TESSERA_HEAVY_LOCK_HELD=1); a warm rebuild is seconds and
+# runs without it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -111,10 +113,25 @@ if [ ${#targets[@]} -eq 0 ]; then
 	targets=(qemu-system-x86_64 tests/qtest/tessera-card-test)
 fi
 
+lock="$top/.cache/heavy.lock"
+if [ "${TESSERA_HEAVY_LOCK_HELD:-0}" != 1 ] && ! [ -f "$build/.tessera-configured" ]; then
+	export TESSERA_HEAVY_LOCK_HELD=1
+	exec flock "$lock" "$0" "$@"
+fi
+
 fetch_source
 apply_glue
 sync_sources
 configure_tree
 export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}"
-log "ninja ${targets[*]}"
+steps=$(ninja -C "$build" -n "${targets[@]}" 2>/dev/null | grep -c '^\[' || true)
+if [ "${TESSERA_HEAVY_LOCK_HELD:-0}" != 1 ] && [ "$steps" -gt 20 ]; then
+	log "$steps build steps: waiting for the heavy lock"
+	export TESSERA_HEAVY_LOCK_HELD=1
+	exec flock "$lock" "$0" "$@"
+fi
+log "ninja ${targets[*]} ($steps steps)"
 ninja -C "$build" "${targets[@]}" >&2
+mkdir -p "$cache/bin"
+# qtest derives the target from the binary's name: give the wrapper one.
+ln -sfn "$top/scripts/qemu" "$cache/bin/qemu-system-x86_64"

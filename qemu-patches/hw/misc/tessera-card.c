@@ -110,6 +110,7 @@ typedef struct TesseraContext {
      * elements), the card time it already ran, and the batch stack.
      */
     uint64_t resume;
+    uint8_t resume_op;
     uint64_t cmd_run_ns;
     uint32_t batch_depth;
     TesseraBatchFrame batch[TESSERA_MAX_BATCH_DEPTH];
@@ -1259,9 +1260,9 @@ static void eng_run_one(TesseraState *s, TesseraEngine *e)
 
     qemu_mutex_lock(&s->lock);
     e->running = false;
-    if (res == RUN_DONE || res == RUN_PUSH_BATCH ||
-        (res == RUN_FAULT && !r.end_time)) {
-        r.end_time = MAX(card_now(), r.seg_start);
+    if (!r.end_time) {
+        /* BUSY and checkpoints set it; everything else ends now. */
+        r.end_time = card_now();
     }
     r.end_time = MAX(r.end_time, r.seg_start);
     e->cursor = r.end_time;
@@ -1298,6 +1299,7 @@ static void eng_run_one(TesseraState *s, TesseraEngine *e)
         break;
     case RUN_STOPPED:
         c->resume = r.progress;
+        c->resume_op = cmd.opcode;
         c->cmd_run_ns = r.run_before + elapsed;
         break;
     case RUN_FAULT:
@@ -1979,7 +1981,8 @@ static uint32_t ctx_read(TesseraState *s, TesseraContext *c, hwaddr off)
     case TESSERA_CTX_PREEMPTIONS:
         return c->preemptions;
     case TESSERA_CTX_RESUME:
-        return c->resume;
+        /* BUSY keeps nanoseconds inside; the register shows microseconds. */
+        return c->resume_op == TESSERA_OP_BUSY ? c->resume / 1000 : c->resume;
     }
     return 0;
 }
@@ -2539,6 +2542,7 @@ static const VMStateDescription vmstate_tessera_ctx = {
         VMSTATE_UINT32(cmds_done, TesseraContext),
         VMSTATE_UINT32(preemptions, TesseraContext),
         VMSTATE_UINT64(resume, TesseraContext),
+        VMSTATE_UINT8(resume_op, TesseraContext),
         VMSTATE_UINT64(cmd_run_ns, TesseraContext),
         VMSTATE_UINT32(batch_depth, TesseraContext),
         VMSTATE_STRUCT_ARRAY(batch, TesseraContext, TESSERA_MAX_BATCH_DEPTH, 1,
