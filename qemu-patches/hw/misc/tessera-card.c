@@ -60,7 +60,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(TesseraState, TESSERA_CARD)
 #define TESSERA_XFER_CHUNK      (64 * KiB)      /* FILL/COPY checkpoint */
 #define TESSERA_EW_CHUNK        16384   /* ELEMWISE elements per checkpoint */
 #define TESSERA_GEMM_BLOCK_MACS (1u << 22)      /* multiply-adds per row block */
-#define TESSERA_CFG_CHUNK       (16 * KiB)      /* bitstream read granule */
+#define TESSERA_CFG_CHUNK_NS    50000   /* card time per bitstream read */
 #define TESSERA_ENG_SCRATCH     3
 #define TESSERA_CTX_NONE_BYTE   0xffu
 
@@ -1353,6 +1353,15 @@ static uint64_t cfg_bytes_to_ns(TesseraState *s, uint64_t bytes)
     return DIV_ROUND_UP(bytes * 1000000ull, (uint64_t)s->config_bw * 1024);
 }
 
+/* Read granule: about TESSERA_CFG_CHUNK_NS of card time, 4K..256K. */
+static uint32_t cfg_chunk_bytes(TesseraState *s)
+{
+    uint64_t bytes = (uint64_t)s->config_bw * 1024 * TESSERA_CFG_CHUNK_NS /
+                     1000000;
+
+    return QEMU_ALIGN_UP(MIN(MAX(bytes, 4 * KiB), 256 * KiB), 4 * KiB);
+}
+
 static void rgn_config_finish(TesseraState *s, TesseraRegion *r,
                               uint32_t status)
 {
@@ -1451,7 +1460,7 @@ static void rgn_config_step(TesseraState *s, TesseraRegion *r)
         uint64_t addr = r->cfg_addr + r->cfg_done;
         uint32_t crc = r->cfg_crc;
 
-        n = MIN(r->cfg_size - r->cfg_done, TESSERA_CFG_CHUNK);
+        n = MIN(r->cfg_size - r->cfg_done, cfg_chunk_bytes(s));
         qemu_mutex_unlock(&s->lock);
         buf = g_malloc(n);
         ok = ctx_dma(s, r->cfg_ctx, addr, buf, n, false, &f);

@@ -1273,6 +1273,96 @@ static void test_coverage_guard(void)
     g_assert_cmpuint(missing, ==, 0);
 }
 
+
+/* ---- benchmark (only with -m perf; scripts/bench-card.sh runs it) ------ */
+
+/*
+ * Load an image and let card time follow the wall clock, as it does in a
+ * running VM: each poll steps the virtual clock by the host time elapsed.
+ * Returns CONFIG_NS.
+ */
+static uint64_t bench_load_realtime(Card *c, unsigned r, uint64_t addr,
+                                    uint32_t size)
+{
+    gint64 last = g_get_monotonic_time(), deadline = last + WAIT_US;
+
+    wr(c, TESSERA_REGION_REG(r, TESSERA_RGN_INT_STATUS), ~0u);
+    wr64(c, TESSERA_REGION_REG(r, TESSERA_RGN_IMAGE_ADDR_LO), addr);
+    wr(c, TESSERA_REGION_REG(r, TESSERA_RGN_IMAGE_SIZE), size);
+    wr(c, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG), 1);
+    while (!(rgn_rd(c, r, TESSERA_RGN_INT_STATUS) &
+             TESSERA_RGN_INT_CONFIG_DONE)) {
+        gint64 now = g_get_monotonic_time();
+
+        g_assert_cmpint(now, <, deadline);
+        if (now > last) {
+            qtest_clock_step(c->qts, (now - last) * 1000);
+            last = now;
+        }
+    }
+    g_assert_cmpuint(rgn_rd(c, r, TESSERA_RGN_CONFIG_STATUS), ==,
+                     TESSERA_RGN_CFG_LOADED);
+    return rd64(c, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_NS_LO));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Reconfiguration card time for 1, 2 and 4 MiB payloads against the
+ * configured bandwidth (median of 5 loads each), and the worst deviation
+ * from the ideal line; the goal is 5%.
+ */
+static void bench_reconfig(void)
+{
+    static const uint32_t mib[] = { 1, 2, 4 };
+    const char *bw_env = g_getenv("TESSERA_BENCH_BW");
+    unsigned bw = bw_env ? atoi(bw_env) : BW_KIB_PER_MS;
+    g_autofree char *props = g_strdup_printf(
+        "region-capacity=8M,regions=1,config-bandwidth-kib-per-ms=%u", bw);
+    double worst = 0;
+    Card c;
+    unsigned i, rep;
+
+    /* The later config-bandwidth property overrides card_boot's. */
+    card_boot(&c, props);
+    g_assert_cmpuint(rd(&c, TESSERA_REG_CONFIG_BW), ==, bw);
+    ctx_setup(&c, 0, 0);
+    wr(&c, TESSERA_REGION_REG(0, TESSERA_RGN_CTX), 0);
+    printf("BENCH region reconfiguration, config bandwidth %u KiB/ms "
+           "(%.1f MB/s), card time follows the wall clock\n",
+           bw, bw * 1024.0 / 1000.0);
+    printf("BENCH %-8s %-12s %-14s %-14s %-8s\n", "payload", "image bytes",
+           "expected ns", "measured ns", "error");
+    for (i = 0; i < ARRAY_SIZE(mib); i++) {
+        uint32_t size;
+        uint64_t addr = put_image(&c, TESSERA_FN_VADD, mib[i] << 20, NULL,
+                                  &size);
+        uint64_t ns[5];
+        char label[16];
+        double want, err;
+
+        for (rep = 0; rep < ARRAY_SIZE(ns); rep++) {
+            ns[rep] = bench_load_realtime(&c, 0, addr, size);
+        }
+        qsort(ns, ARRAY_SIZE(ns), sizeof(ns[0]), cmp_u64);
+        want = size * 1e6 / (bw * 1024.0);
+        err = (ns[2] - want) / want;
+        worst = MAX(worst, fabs(err));
+        snprintf(label, sizeof(label), "%u MiB", mib[i]);
+        printf("BENCH %-8s %-12u %-14.0f %-14" PRIu64 " %+.2f%%\n",
+               label, size, want, ns[2], err * 100);
+    }
+    printf("BENCH worst deviation from size/bandwidth: %.2f%% (goal 5%%)\n",
+           worst * 100);
+    card_shutdown(&c);
+    g_assert_cmpfloat(worst, <, 0.05);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1291,5 +1381,8 @@ int main(int argc, char **argv)
     qtest_add_func("/tessera-card/region-functions", test_region_functions);
     qtest_add_func("/tessera-card/card-reset", test_card_reset);
     qtest_add_func("/tessera-card/zz-coverage-guard", test_coverage_guard);
+    if (g_test_perf()) {
+        qtest_add_func("/tessera-card/bench/reconfig", bench_reconfig);
+    }
     return g_test_run();
 }
