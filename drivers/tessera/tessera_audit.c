@@ -77,11 +77,12 @@ static bool tessera_audit_add(const struct tessera_audit_env *env,
 static bool tessera_audit_args_zero_from(const struct tessera_cmd *cmd, unsigned int first)
 {
 	unsigned int i;
+	u64 any = 0;
 
+	/* No early exit: a branch-free OR over at most seven words is cheaper. */
 	for (i = first; i < 7; i++)
-		if (cmd->arg[i])
-			return false;
-	return true;
+		any |= cmd->arg[i];
+	return !any;
 }
 
 /* Whether two non-empty ranges overlap, without overflow. */
@@ -105,7 +106,12 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 	u64 a0 = cmd->arg[0], a1 = cmd->arg[1], a2 = cmd->arg[2];
 	u64 m, n, k, bytes;
 
-	memset(res, 0, sizeof(*res));
+	/* Only ranges[0, nr_ranges) are ever read: clearing them all would double the cost. */
+	res->reject = 0;
+	res->fault_addr = 0;
+	res->nr_ranges = 0;
+	res->batch_addr = 0;
+	res->batch_count = 0;
 
 	if (cmd->opcode >= TESSERA_OP_PRIVILEGED_FIRST)
 		return tessera_audit_reject(res, TESSERA_VF_REJECT_OPCODE, cmd->opcode);
