@@ -147,8 +147,8 @@ static void ranges_never_wrap(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 8, 8, &space));
 	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, 0, 0, &space));
 	/* Straddling guest memory and the window is neither. */
-	KUNIT_EXPECT_FALSE(test,
-			   tessera_audit_range_ok(&env, GUEST_LIMIT - 8, TESSERA_DVA_VRAM_BASE, &space));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 8,
+							TESSERA_DVA_VRAM_BASE, &space));
 }
 
 /* GEMM: dimensions 1..TESSERA_GEMM_MAX_DIM, three ranges sized by them. */
