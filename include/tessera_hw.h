@@ -455,4 +455,48 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_REJECT_PIN_LIMIT	0x107	/* pinned-memory limit reached */
 #define TESSERA_VF_REJECT_UNMAPPED	0x108	/* guest unmapped memory its queued work used */
 
+/*
+ * vFPGA instances (TESSERA_VF_CAP_REGIONS) add region blocks to the register
+ * page, and one page per region after it that maps the card's region user
+ * page (TESSERA_RGN_USER_*) straight through, so starting a job on a loaded
+ * function does not trap. A region's job DMA goes through the instance's
+ * device-MMU context: its device-memory window and the guest memory the
+ * host has mapped for it; anything else faults the region.
+ */
+#define TESSERA_VF_NUM_REGIONS		0x060	/* RO: regions this instance owns */
+#define TESSERA_VF_FUNCTIONS		0x064	/* RO: bit n = may load TESSERA_FN n */
+#define TESSERA_VF_REGION_CAPACITY	0x068	/* RO: largest bitstream payload */
+
+#define TESSERA_VF_RGN_BASE		0x100
+#define TESSERA_VF_RGN_STRIDE		0x40
+#define TESSERA_VF_RGN_REG(i, reg)	(TESSERA_VF_RGN_BASE + (i) * TESSERA_VF_RGN_STRIDE + (reg))
+#define TESSERA_VF_RGN_IMAGE_ADDR_LO	0x00	/* RW: guest DMA address of the image */
+#define TESSERA_VF_RGN_IMAGE_ADDR_HI	0x04
+#define TESSERA_VF_RGN_IMAGE_SIZE	0x08	/* RW: bytes, header included */
+#define TESSERA_VF_RGN_CONFIG		0x0c	/* WO: 1 = validate and load (traps) */
+#define TESSERA_VF_RGN_CONFIG_STATUS	0x10	/* RO: TESSERA_RGN_CFG_* or _VF_RGN_CFG_* */
+#define TESSERA_VF_RGN_FUNCTION		0x14	/* RO: loaded function, 0 = empty */
+#define TESSERA_VF_RGN_CONFIG_NS_LO	0x18	/* RO: card time of the last load */
+#define TESSERA_VF_RGN_CONFIG_NS_HI	0x1c
+#define TESSERA_VF_RGN_BUSY_NS_LO	0x20	/* RO: card time running jobs */
+#define TESSERA_VF_RGN_BUSY_NS_HI	0x24
+#define TESSERA_VF_RGN_FAULT_CODE	0x28	/* RO: TESSERA_FAULT_* of the last job */
+#define TESSERA_VF_RGN_FAULT_ADDR_LO	0x2c
+#define TESSERA_VF_RGN_FAULT_ADDR_HI	0x30
+#define TESSERA_VF_RGN_RESET		0x34	/* WO: 1 = abort the job, clear the fault */
+
+/* The region user pages follow the register page in BAR0. */
+#define TESSERA_VF_RGN_USER_BASE	0x1000
+#define TESSERA_VF_RGN_USER_STRIDE	0x1000
+#define TESSERA_VF_BAR0_SIZE_REGIONS(n) \
+	(TESSERA_VF_RGN_USER_BASE + (n) * TESSERA_VF_RGN_USER_STRIDE)
+
+/* Reconfiguration statuses only the mediator gives (beyond TESSERA_RGN_CFG_*). */
+#define TESSERA_VF_RGN_CFG_FORBIDDEN	0x10	/* function not allowed for this type */
+#define TESSERA_VF_RGN_CFG_UNREADABLE	0x11	/* image not in guest memory */
+
+/* VF_INT_STATUS bits for regions, beside the TESSERA_CTX_INT_* bits. */
+#define TESSERA_VF_INT_RGN_CONFIG(i)	BIT(8 + (i))	/* region i load finished */
+#define TESSERA_VF_INT_RGN_JOB(i)	BIT(16 + (i))	/* region i job done or faulted */
+
 #endif /* TESSERA_HW_H */
