@@ -485,7 +485,7 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_RGN_FAULT_ADDR_HI	0x30
 #define TESSERA_VF_RGN_RESET		0x34	/* WO: 1 = abort the job, clear the fault */
 
-/* The region user pages follow the register page in BAR0. */
+/* The region user pages follow the register page; BAR0 is this rounded up to a power of two. */
 #define TESSERA_VF_RGN_USER_BASE	0x1000
 #define TESSERA_VF_RGN_USER_STRIDE	0x1000
 #define TESSERA_VF_BAR0_SIZE_REGIONS(n) \
