@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tessera: build and test entry points. `make help` lists them.
+#
+# The kernel module itself is described by the top-level Kbuild file: with
+# M=$(CURDIR), kbuild reads Kbuild, never this Makefile.
+
+KVER := $(shell . $(CURDIR)/scripts/versions.sh && echo $$TESSERA_KVER)
+KROOT := $(CURDIR)/.cache/kernel/$(KVER)
+KDIR ?= $(KROOT)/usr/src/linux-headers-$(KVER)
+
+HEAVY := $(CURDIR)/scripts/testhost/with-heavy-lock.sh
+TESTHOST := $(CURDIR)/scripts/testhost/run.sh
+CARD := 1234:7e50
+
+# A piece another part of the project provides: fail with a clear message
+# while it does not exist, never pass silently.
+need = @test -e $(1) || { echo "make: $(1) does not exist yet: $(2)" >&2; exit 1; }
+
+.PHONY: all help deps kernel qemu modules selftests card-demo testhost build \
+	check demo bench lint clean distclean
+
+all: build
+
+help:
+	@echo 'make deps       install packages (scripts/install-deps.sh; root, idempotent)'
+	@echo 'make kernel     fetch and unpack Debian'"'"'s 6.12 kernel and headers'
+	@echo 'make qemu       build QEMU with the Tessera card (scripts/build-qemu.sh)'
+	@echo 'make modules    build the kernel module (KDIR=... to use other headers)'
+	@echo 'make selftests  build the VFIO selftests'
+	@echo 'make testhost   build the test host initramfs'
+	@echo 'make build      all of the above but deps'
+	@echo 'make check      deps, build, run every suite (TAP), one summary line'
+	@echo 'make lint       checkpatch --strict, W=1 and sparse builds (TAP)'
+	@echo 'make demo       boot the test host with the card and run tools/card-demo'
+	@echo 'make bench      run scripts/bench-*.sh into Documentation/bench-results.txt'
+	@echo 'make clean      remove build products (keeps .cache downloads and QEMU)'
+	@echo 'make distclean  clean, and remove .cache entirely'
+
+deps:
+	@$(CURDIR)/scripts/install-deps.sh
+
+kernel:
+	@$(CURDIR)/scripts/fetch-kernel.sh >/dev/null
+
+qemu:
+	$(call need,scripts/build-qemu.sh,the QEMU card build script)
+	@$(HEAVY) $(CURDIR)/scripts/build-qemu.sh
+
+modules: kernel
+	$(call need,Kbuild,the kernel module's top-level Kbuild file)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+selftests:
+	$(call need,selftests/vfio/Makefile,the VFIO selftests)
+	$(MAKE) -C selftests/vfio
+
+card-demo:
+	$(call need,tools/card-demo/Makefile,the card demo)
+	$(MAKE) -C tools/card-demo
+
+testhost: kernel
+	@$(CURDIR)/scripts/testhost/build-initramfs.sh >/dev/null
+
+build: kernel testhost qemu modules selftests
+
+# Every executable scripts/suites/NN-name.sh is a suite; the first builds.
+check: deps
+	@$(CURDIR)/scripts/run-suites.sh
+
+lint: kernel
+	@$(CURDIR)/scripts/lint.sh
+
+demo: deps kernel testhost qemu modules card-demo
+	@$(CURDIR)/scripts/demo.sh
+
+bench: deps kernel testhost qemu modules
+	@$(CURDIR)/scripts/bench.sh
+
+clean:
+	@if [ -f Kbuild ] && [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	@if [ -f selftests/vfio/Makefile ]; then $(MAKE) -C selftests/vfio clean; fi
+	@if [ -f tools/card-demo/Makefile ]; then $(MAKE) -C tools/card-demo clean; fi
+	rm -rf build .cache/testhost/jobs .cache/testhost/logs .cache/lint
+
+distclean: clean
+	rm -rf .cache

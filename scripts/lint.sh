@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Lint the kernel-side sources, printing TAP:
+#  - checkpatch.pl --strict, from Debian's linux-source-6.12, on every C and
+#    header file under drivers/ and include/: one line per file;
+#  - once drivers/ exists, the module built with W=1 (gcc's extra warnings)
+#    and with C=2 (sparse on every file): one line each, no warning allowed.
+# KDIR=... picks other kernel headers, as for `make modules`.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+# shellcheck source=scripts/versions.sh
+. "$top/scripts/versions.sh"
+kver=$TESSERA_KVER
+kdir=${KDIR:-$top/.cache/kernel/$kver/usr/src/linux-headers-$kver}
+cache="$top/.cache/lint"
+cp_dir="$top/.cache/linux-src/checkpatch"
+tarball=/usr/src/linux-source-6.12.tar.xz
+checkpatch="$cp_dir/scripts/checkpatch.pl"
+
+# checkpatch.pl reads spelling.txt and const_structs.checkpatch from its
+# own folder: extract the three files once.
+if [ ! -f "$cp_dir/.complete" ]; then
+	if [ ! -f "$tarball" ]; then
+		echo "1..1"
+		echo "not ok 1 - lint: $tarball missing (make deps)"
+		exit 1
+	fi
+	mkdir -p "$cp_dir"
+	tar -xJf "$tarball" -C "$cp_dir" --strip-components=1 \
+		linux-source-6.12/scripts/checkpatch.pl \
+		linux-source-6.12/scripts/spelling.txt \
+		linux-source-6.12/scripts/const_structs.checkpatch &&
+		touch "$cp_dir/.complete"
+fi
+
+# Generated *.mod.c files of a module build are not ours to lint.
+mapfile -t files < <(find drivers include -type f \( -name '*.c' -o -name '*.h' \) \
+	! -name '*.mod.c' 2>/dev/null | LC_ALL=C sort)
+have_drivers=0
+[ -d drivers ] && [ -f Kbuild ] && have_drivers=1
+
+echo "1..$(( ${#files[@]} + 2 ))"
+n=0
+failed=0
+mkdir -p "$cache"
+
+for f in "${files[@]}"; do
+	n=$((n + 1))
+	extra=()
+	# The headers in include/ are shared with QEMU and userspace, which
+	# have no BIT(): checkpatch exempts include/uapi/ from BIT_MACRO for
+	# the same reason.
+	case "$f" in
+	include/*) extra=(--ignore BIT_MACRO) ;;
+	esac
+	if out=$(perl "$checkpatch" --strict --no-tree --terse --show-types \
+			--no-summary "${extra[@]}" -f "$f" 2>&1) && [ -z "$out" ]; then
+		echo "ok $n - checkpatch --strict $f"
+	else
+		echo "not ok $n - checkpatch --strict $f"
+		printf '%s\n' "$out" | head -n 40 | sed 's/^/# /'
+		failed=1
+	fi
+done
+
+# Build the module in a copy of the sources so that these flags never mix
+# with the objects of `make modules`. A result is kept per content hash of
+# the sources and the flags: the same input gives the same warnings, and a
+# warm run costs nothing.
+lint_build()
+{
+	local label=$1 desc=$2 key dir log warnings
+	shift 2
+
+	n=$((n + 1))
+	if [ $have_drivers = 0 ]; then
+		echo "ok $n - $desc # SKIP no drivers/ or Kbuild yet"
+		return
+	fi
+	if [ ! -d "$kdir" ]; then
+		echo "not ok $n - $desc: kernel headers $kdir missing (make kernel)"
+		failed=1
+		return
+	fi
+	key=$( { printf '%s\n' "$kdir" "$*"; find Kbuild drivers include -type f \
+		! -name '*.o' ! -name '*.ko' ! -name '.*' -print0 | LC_ALL=C sort -z |
+		xargs -0 sha256sum; } | sha256sum | cut -c1-16)
+	log="$cache/$label.log"
+	if [ ! -f "$cache/$label.key" ] || [ "$(cat "$cache/$label.key")" != "$key" ]; then
+		dir="$cache/$label"
+		rm -rf "$dir" "$cache/$label.key"
+		mkdir -p "$dir"
+		cp -a Kbuild drivers include "$dir/"
+		find "$dir" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
+		if make -C "$kdir" M="$dir" "$@" modules >"$log" 2>&1; then
+			echo 0 > "$cache/$label.status"
+		else
+			echo 1 > "$cache/$label.status"
+		fi
+		echo "$key" > "$cache/$label.key"
+	fi
+	warnings=$(grep -E '(warning|error):|^WARNING:|^ERROR:' "$log")
+	if [ "$(cat "$cache/$label.status")" != 0 ]; then
+		echo "not ok $n - $desc: build failed"
+		tail -n 30 "$log" | sed 's/^/# /'
+		failed=1
+	elif [ -n "$warnings" ]; then
+		echo "not ok $n - $desc: $(printf '%s\n' "$warnings" | wc -l) warnings"
+		printf '%s\n' "$warnings" | head -n 40 | sed 's/^/# /'
+		failed=1
+	else
+		echo "ok $n - $desc"
+	fi
+}
+
+lint_build w1 "module builds with W=1 without warnings" W=1
+lint_build sparse "sparse (C=2) reports nothing on the module" C=2
+exit $failed

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run Tessera's test suites and add up their TAP.
+#
+#   scripts/run-suites.sh [NAME...]
+#
+# Every executable scripts/suites/NN-name.sh is a suite, run in NN order
+# from the top of the repository (NAME picks some, e.g. `lint qtest`). A
+# suite prints TAP (or KTAP) on stdout; its stderr goes to
+# .cache/suites/<name>.log, and the end of it is shown when the suite fails.
+# Only top-level result lines count: "ok", "not ok", and "ok ... # SKIP".
+# A suite that exits non-zero without a "not ok", prints no result at all,
+# or runs a different number of tests than its plan ("1..N") says, counts
+# one failure more. The last line is the sum: "N passed, N failed, N skipped".
+# Exit status: 0 only if nothing failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs="$top/.cache/suites"
+mkdir -p "$logs"
+suite_timeout=${TESSERA_SUITE_TIMEOUT:-2700}
+export TESSERA_TOP=$top
+
+suites=()
+for s in scripts/suites/[0-9][0-9]-*.sh; do
+	[ -x "$s" ] || continue
+	name=$(basename "$s" .sh)
+	name=${name#[0-9][0-9]-}
+	if [ $# -gt 0 ]; then
+		want=0
+		for w in "$@"; do [ "$w" = "$name" ] && want=1; done
+		[ $want = 1 ] || continue
+	fi
+	suites+=("$s")
+done
+if [ ${#suites[@]} -eq 0 ]; then
+	echo "not ok 1 - run-suites: no suite matched${*:+: $*}"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+total_pass=0 total_fail=0 total_skip=0
+start_all=$SECONDS
+for s in "${suites[@]}"; do
+	name=$(basename "$s" .sh)
+	name=${name#[0-9][0-9]-}
+	counts="$logs/$name.counts"
+	echo "# suite $name ($s)"
+	start=$SECONDS
+	timeout -k 30 "$suite_timeout" "$s" 2>"$logs/$name.log" |
+		awk -v counts="$counts" '
+		BEGIN { pass = fail = skip = 0; plan = -1 }
+		{ print; fflush() }
+		/^1\.\.[0-9]+/ {
+			plan = substr($1, 4) + 0
+			if (plan == 0 && tolower($0) ~ /# *skip/) skip++
+			next
+		}
+		/^not ok([ \t]|$)/ { if (tolower($0) ~ /# *skip/) skip++; else fail++; next }
+		/^ok([ \t]|$)/ { if (tolower($0) ~ /# *skip/) skip++; else pass++; next }
+		END { print pass, fail, skip, plan > counts }'
+	status=${PIPESTATUS[0]}
+	read -r pass fail skip plan < "$counts"
+	ran=$((pass + fail + skip))
+	if [ "$status" = 124 ]; then
+		echo "not ok - $name: suite timed out after ${suite_timeout}s"
+		fail=$((fail + 1))
+	elif [ "$status" != 0 ] && [ "$fail" = 0 ]; then
+		echo "not ok - $name: suite exited with status $status without a failing test"
+		fail=$((fail + 1))
+	elif [ "$ran" = 0 ]; then
+		echo "not ok - $name: suite printed no test result"
+		fail=$((fail + 1))
+	elif [ "$plan" -gt 0 ] && [ "$plan" != "$ran" ]; then
+		echo "not ok - $name: planned $plan tests, reported $ran"
+		fail=$((fail + 1))
+	fi
+	if [ "$fail" != 0 ] && [ -s "$logs/$name.log" ]; then
+		echo "# $name stderr (last 30 lines of $logs/$name.log):"
+		tail -n 30 "$logs/$name.log" | sed 's/^/#   /'
+	fi
+	echo "# $name: $pass ok, $fail not ok, $skip skipped in $((SECONDS - start)) s"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+done
+echo "# all suites: $((SECONDS - start_all)) s"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" = 0 ]
