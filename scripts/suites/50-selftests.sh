@@ -98,7 +98,8 @@ for group in "${groups[@]}"; do
 	log=$logs/$group.log
 	start=$SECONDS
 	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
-		--timeout "$vm_timeout" --name "selftest-$group" -- "$bin" >"$log" 2>&1
+		--timeout "$vm_timeout" --name "selftest-$group" -- \
+		"$top/selftests/vfio/run-with-watch.sh" "$bin" >"$log" 2>&1
 	status=$?
 
 	# Renumber the group's TAP into ours; everything else becomes a comment.

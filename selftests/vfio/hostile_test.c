@@ -57,6 +57,7 @@ static void check_bystander(struct __test_metadata *_metadata, FIXTURE_DATA(host
 	ASSERT_EQ(0, tsr_wait_fence(&self->b, v, TSR_DEADLINE_MS, NULL)) {
 		TH_LOG("the bystander stopped running");
 	}
+	tsr_log_first_diff("the bystander's FILL", self->data_b.va, 65536, 0x0b);
 	EXPECT_EQ(0, tsr_count_not_byte(self->data_b.va, 65536, 0x0b));
 	memset(self->data_b.va, 0, 65536);
 }

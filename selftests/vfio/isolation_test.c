@@ -59,6 +59,8 @@ static void check_b_runs(struct __test_metadata *_metadata, FIXTURE_DATA(iso) *s
 	tsr_ring_push(&self->ring_b, &c);
 	v = tsr_ring_fence_kick(&self->ring_b, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->b, v, TSR_DEADLINE_MS, NULL));
+	tsr_log_first_diff("B's FILL of its last guest page",
+			   (uint8_t *)self->data_b.va + DATA_BYTES - 4096, 4096, 0x0b);
 	EXPECT_EQ(0, tsr_count_not_byte((uint8_t *)self->data_b.va + DATA_BYTES - 4096,
 				    4096, 0x0b));
 	EXPECT_EQ(0, tsr_count_not_byte((uint8_t *)self->b.bar2 + self->b.bar2_size - 4096,
@@ -112,6 +114,51 @@ TEST_F_TIMEOUT(iso, new_instance_bar2_is_zeroed, TSR_TEST_TIMEOUT_S)
 		       c.uuid, uuid_a);
 	}
 	tsr_instance_teardown(&c);
+}
+
+/*
+ * A hardware context freed by a removed instance and reused by a new one
+ * must not keep the old tenant's translations: the same IOVA, now backed by
+ * the new tenant's memory, reaches only that memory.
+ */
+TEST_F_TIMEOUT(iso, reused_context_reaches_only_new_guest_memory, TSR_TEST_TIMEOUT_S)
+{
+	struct tsr_instance c;
+	struct tsr_ring ring_c;
+	struct tsr_dma_buf data_c;
+	struct tessera_cmd cmd;
+	uint8_t *old = self->data_a.va;
+	uint64_t v;
+	int round;
+
+	/* A touches every page of its buffer, so that all are translated */
+	cmd = tsr_cmd_fill(DATA_IOVA, DATA_BYTES, 0x11111111);
+	tsr_ring_push(&self->ring_a, &cmd);
+	v = tsr_ring_fence_kick(&self->ring_a, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
+	ASSERT_EQ(0, tsr_count_not_byte(old, DATA_BYTES, 0x11));
+	/* A goes away; its memory stays in this process, as a sentinel */
+	tsr_instance_teardown(&self->a);
+	memset(old, 0x5a, DATA_BYTES);
+
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, tsr_instance_setup(&c, variant->type));
+		ASSERT_EQ(0, tsr_ring_setup(&c, &ring_c, RING_IOVA, 64));
+		ASSERT_EQ(0, tsr_dma_alloc(&c, &data_c, DATA_IOVA, DATA_BYTES));
+		cmd = tsr_cmd_fill(DATA_IOVA, DATA_BYTES, 0x22222222);
+		tsr_ring_push(&ring_c, &cmd);
+		v = tsr_ring_fence_kick(&ring_c, false);
+		ASSERT_EQ(0, tsr_wait_fence(&c, v, TSR_DEADLINE_MS, NULL));
+		tsr_log_first_diff("new tenant's buffer", data_c.va, DATA_BYTES, 0x22);
+		tsr_log_first_diff("old tenant's freed buffer", old, DATA_BYTES, 0x5a);
+		EXPECT_EQ(0, tsr_count_not_byte(data_c.va, DATA_BYTES, 0x22));
+		EXPECT_EQ(0, tsr_count_not_byte(old, DATA_BYTES, 0x5a)) {
+			TH_LOG("round %d: the card wrote memory of a removed instance", round);
+		}
+		tsr_instance_teardown(&c);
+		munmap(data_c.va, DATA_BYTES);
+		munmap(ring_c.mem.va, ring_c.mem.size);
+	}
 }
 
 /* Writes to one slice never appear in the other. */

@@ -62,6 +62,25 @@ size_t tsr_count_not_byte(const volatile void *p, size_t len, uint8_t want)
 	return bad;
 }
 
+void tsr_log_first_diff(const char *what, const volatile void *p, size_t len, uint8_t want)
+{
+	const volatile uint8_t *b = p;
+	size_t i, first = len, last = 0, bad = 0;
+
+	for (i = 0; i < len; i++) {
+		if (b[i] == want)
+			continue;
+		if (first == len)
+			first = i;
+		last = i;
+		bad++;
+	}
+	if (!bad)
+		return;
+	fprintf(stderr, "# tsr: %s: %zu of %zu bytes differ from 0x%02x, first at +0x%zx (0x%02x), last at +0x%zx (0x%02x)\n",
+		what, bad, len, want, first, b[first], last, b[last]);
+}
+
 uint64_t tsr_now_ms(void)
 {
 	struct timespec ts;
@@ -227,9 +246,9 @@ int tsr_instance_open(struct tsr_instance *inst)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	char path[PATH_MAX], link[PATH_MAX];
+	int iommu_type, ret;
 	ssize_t n;
 	char *base;
-	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
 		 inst->uuid);
@@ -245,7 +264,15 @@ int tsr_instance_open(struct tsr_instance *inst)
 		return diag(errno, "open /dev/vfio/vfio");
 	if (ioctl(inst->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
 		return diag(EINVAL, "VFIO API version");
-	if (ioctl(inst->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) != 1)
+	/*
+	 * QEMU prefers type1 v2 (unmap granularity, and the only model for
+	 * which vfio_pin_pages() works: mdev drivers need it).
+	 */
+	if (ioctl(inst->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1)
+		iommu_type = VFIO_TYPE1v2_IOMMU;
+	else if (ioctl(inst->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) == 1)
+		iommu_type = VFIO_TYPE1_IOMMU;
+	else
 		return diag(ENOTSUP, "type1 IOMMU extension");
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", inst->group_id);
@@ -258,8 +285,9 @@ int tsr_instance_open(struct tsr_instance *inst)
 		return diag(EBUSY, "group %d not viable", inst->group_id);
 	if (ioctl(inst->group_fd, VFIO_GROUP_SET_CONTAINER, &inst->container_fd))
 		return diag(errno, "GROUP_SET_CONTAINER");
-	if (ioctl(inst->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
-		return diag(errno, "SET_IOMMU type1");
+	if (ioctl(inst->container_fd, VFIO_SET_IOMMU, iommu_type))
+		return diag(errno, "SET_IOMMU type1%s",
+			    iommu_type == VFIO_TYPE1v2_IOMMU ? "v2" : "");
 
 	inst->device_fd = ioctl(inst->group_fd, VFIO_GROUP_GET_DEVICE_FD, inst->uuid);
 	if (inst->device_fd < 0)

@@ -157,6 +157,9 @@ size_t tsr_count_not_u64(const volatile void *p, size_t len, uint64_t want);
 /* the same for a byte value repeated */
 size_t tsr_count_not_byte(const volatile void *p, size_t len, uint8_t want);
 
+/* logs (as a TAP comment) where [p, p + len) first differs from @want */
+void tsr_log_first_diff(const char *what, const volatile void *p, size_t len, uint8_t want);
+
 /* --- misc --- */
 uint64_t tsr_now_ms(void);
 /* a fresh random UUID string from the kernel */

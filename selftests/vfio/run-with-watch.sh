@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs a selftest binary inside the test host and, alongside, a watcher
+# that collects evidence when something hangs: for any process of the test
+# that stays alive longer than WATCH_STUCK_S (default 90 s; no single test
+# should take that long), it prints the process's kernel stack once as TAP
+# comments, so that a driver hang shows where it hangs.
+#
+#   selftests/vfio/run-with-watch.sh BINARY [ARG...]
+set -u
+
+stuck_s=${WATCH_STUCK_S:-90}
+"$@" &
+main=$!
+
+watch()
+{
+	local -A seen=()
+	local pid age comm state
+
+	while kill -0 "$main" 2>/dev/null; do
+		# the test binary and every process it forked (one per test)
+		for pid in $(pgrep -g "$(ps -o pgid= "$main" | tr -d ' ')" 2>/dev/null) \
+			   $(pgrep -f "$(basename "$1")" 2>/dev/null); do
+			[ "$pid" = "$main" ] && continue
+			[ -n "${seen[$pid]:-}" ] && continue
+			age=$(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')
+			[ -n "$age" ] && [ "$age" -ge "$stuck_s" ] || continue
+			seen[$pid]=1
+			comm=$(cat "/proc/$pid/comm" 2>/dev/null)
+			state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+			echo "# watch: pid $pid ($comm) alive ${age}s, state $state, wchan $(cat "/proc/$pid/wchan" 2>/dev/null); kernel stack:"
+			sed 's/^/# watch:   /' "/proc/$pid/stack" 2>/dev/null
+		done
+		sleep 10
+	done
+}
+watch "$1" &
+watcher=$!
+wait "$main"
+status=$?
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
+exit $status
