@@ -71,11 +71,16 @@ check: deps
 lint: kernel
 	@$(CURDIR)/scripts/lint.sh
 
-demo: deps kernel testhost qemu modules card-demo
-	@$(CURDIR)/scripts/demo.sh
+# The card as a guest sees it, then a GEMM on it checked against the CPU.
+DEMO_CMD := set -e; lspci -vv -d $(CARD); lspci -d $(CARD) | grep -q . || \
+	{ echo "demo: no $(CARD) device in the test host" >&2; exit 1; }; \
+	echo; tools/card-demo/card-demo
+
+demo: deps kernel testhost qemu card-demo
+	@$(TESTHOST) --name demo --timeout 900 --device tessera-card -- sh -c '$(DEMO_CMD)'
 
 bench: deps kernel testhost qemu modules
-	@$(CURDIR)/scripts/bench.sh
+	@$(HEAVY) $(CURDIR)/scripts/run-benches.sh
 
 clean:
 	@if [ -f Kbuild ] && [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
