@@ -85,7 +85,8 @@ lint_build()
 		return
 	fi
 	key=$( { printf '%s\n' "$kdir" "$*"; find Kbuild drivers include -type f \
-		! -name '*.o' ! -name '*.ko' ! -name '.*' -print0 | LC_ALL=C sort -z |
+		\( -name '*.[ch]' -o -name 'Kbuild' -o -name 'Makefile' -o -name 'Kconfig*' \) \
+		! -name '*.mod.c' -print0 | LC_ALL=C sort -z |
 		xargs -0 sha256sum; } | sha256sum | cut -c1-16)
 	log="$cache/$label.log"
 	if [ ! -f "$cache/$label.key" ] || [ "$(cat "$cache/$label.key")" != "$key" ]; then
