@@ -26,6 +26,11 @@ suite_timeout=${TESSERA_SUITE_TIMEOUT:-2700}
 budget=${TESSERA_CHECK_BUDGET:-4800}
 export TESSERA_TOP=$top
 
+# mawk (Debian's default awk) fills its input buffer before it acts, which
+# would hold a suite's lines back until it ends; -W interactive reads lines.
+awk_stream=(awk)
+awk -W version 2>/dev/null | grep mawk >/dev/null && awk_stream=(awk -W interactive)
+
 suites=()
 for s in scripts/suites/[0-9][0-9]-*.sh; do
 	[ -x "$s" ] || continue
@@ -61,7 +66,7 @@ for s in "${suites[@]}"; do
 	[ "$left" -lt "$this_timeout" ] && this_timeout=$left
 	start=$SECONDS
 	timeout -k 30 "$this_timeout" "$s" 2>"$logs/$name.log" |
-		awk -v counts="$counts" '
+		"${awk_stream[@]}" -v counts="$counts" '
 		BEGIN { pass = fail = skip = 0; plan = -1 }
 		{ print; fflush() }
 		/^1\.\.[0-9]+/ {

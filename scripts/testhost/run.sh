@@ -140,12 +140,17 @@ qemu_cmd=(
 
 testhost_heavy_lock
 
+# mawk (Debian's default awk) fills its input buffer before it acts, which
+# would hold the console back until the VM ends; -W interactive reads lines.
+awk_stream=(awk)
+awk -W version 2>/dev/null | grep mawk >/dev/null && awk_stream=(awk -W interactive)
+
 # Console filter: keep the whole console in the log, pass on what the
 # command printed (between the begin and exit markers, or everything with
 # --verbose) as it arrives, and record the markers' contents.
 set +e
 timeout -k 10 "$timeout_s" "${qemu_cmd[@]}" </dev/null 2>&1 |
-	awk -v nonce="$nonce" -v logfile="$log" -v status="$status_file" -v verbose="$verbose" '
+	"${awk_stream[@]}" -v nonce="$nonce" -v logfile="$log" -v status="$status_file" -v verbose="$verbose" '
 	BEGIN { printf "" > logfile; inside = 0 }
 	{
 		gsub(/\r/, "")
