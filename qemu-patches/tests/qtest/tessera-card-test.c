@@ -17,6 +17,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/libqos-pc.h"
 #include "libqos/pci.h"
 #include "standard-headers/linux/pci_regs.h"
@@ -58,16 +59,19 @@ static void find_card(QPCIDevice *dev, int devfn, void *data)
     *(QPCIDevice **)data = dev;
 }
 
-static void card_boot(Card *c, const char *extra)
+/* Boot a PC with one card; extra = more device properties, args = more
+ * command line. */
+static void card_boot_args(Card *c, const char *extra, const char *args)
 {
     uint64_t size;
 
     memset(c, 0, sizeof(*c));
     c->qs = qtest_pc_boot("-m 512M -device tessera-card,id=card,"
                           "vram-size=64M,checkpoint-ns=%llu,"
-                          "config-bandwidth-kib-per-ms=%u%s%s",
+                          "config-bandwidth-kib-per-ms=%u%s%s %s",
                           (unsigned long long)CKPT_NS, BW_KIB_PER_MS,
-                          extra ? "," : "", extra ? extra : "");
+                          extra ? "," : "", extra ? extra : "",
+                          args ? args : "");
     c->qts = c->qs->qts;
     qpci_device_foreach(c->qs->pcibus, TESSERA_PCI_VENDOR_ID,
                         TESSERA_PCI_DEVICE_CARD, find_card, &c->dev);
@@ -78,6 +82,11 @@ static void card_boot(Card *c, const char *extra)
     g_assert_cmpuint(size, ==, VRAM_SIZE);
     qpci_msix_enable(c->dev);
     qpci_device_enable(c->dev);
+}
+
+static void card_boot(Card *c, const char *extra)
+{
+    card_boot_args(c, extra, NULL);
 }
 
 static void card_shutdown(Card *c)
@@ -1212,6 +1221,158 @@ static void test_card_reset(void)
     card_shutdown(&c);
 }
 
+
+/*
+ * Hostile driver: random register writes over every block and random
+ * commands with edge-case arguments. QEMU must neither crash nor hang,
+ * and after a card reset the card works normally.
+ */
+static void test_hostile_inputs(void)
+{
+    static const uint64_t interesting[] = {
+        0, 1, 4, 8, 63, 64, 4096, 2049, 0xffffffffull, ~0ull,
+        TESSERA_DVA_VRAM_BASE, TESSERA_DVA_VRAM_BASE + 0x100,
+        TESSERA_DVA_VRAM_BASE + (1 << 20) - 4, TESSERA_DVA_PAGED_LIMIT - 8,
+        TESSERA_DVA_PAGED_LIMIT, 1ull << 63,
+    };
+    static const uint64_t blocks[][2] = {
+        { TESSERA_GLOBAL_BASE, 0x100 },
+        { TESSERA_ENGINE_BASE, 2 * TESSERA_ENGINE_STRIDE },
+        { TESSERA_REGION_BASE, 4 * TESSERA_REGION_STRIDE },
+        { TESSERA_CTX_BASE, 16 * TESSERA_CTX_STRIDE },
+        { TESSERA_RGN_USER_BASE, 4 * TESSERA_RGN_USER_STRIDE },
+        { 0, TESSERA_BAR0_SIZE },
+    };
+    Card c;
+    uint64_t buf, fence;
+    unsigned round, i, ctx;
+
+    card_boot(&c, NULL);
+    buf = buf_alloc(&c, 8192, true);
+    for (ctx = 8; ctx < 12; ctx++) {
+        ctx_setup(&c, ctx, ctx == 8 ? TESSERA_CTX_CFG_PRIV : 0);
+    }
+    for (round = 0; round < 40; round++) {
+        for (ctx = 8; ctx < 12; ctx++) {
+            for (i = 0; i < 8; i++) {
+                struct tessera_cmd cmd = {
+                    .opcode = g_test_rand_int_range(0, 0x14),
+                    .flags = g_test_rand_bit() ? 0 : g_test_rand_int(),
+                    .param = g_test_rand_int_range(0, 4),
+                };
+                unsigned a;
+
+                for (a = 0; a < 7; a++) {
+                    unsigned pick = g_test_rand_int_range(0, 20);
+
+                    cmd.arg[a] = pick < ARRAY_SIZE(interesting) ?
+                                 interesting[pick] :
+                                 pick == 16 ? buf : pick == 17 ?
+                                 buf + 4096 : 0;
+                }
+                if (cmd.opcode == TESSERA_OP_REG_WRITE) {
+                    /* Keep privileged writes off the resets' waits. */
+                    cmd.arg[0] = TESSERA_REG_SCRATCH;
+                }
+                ring_put(&c, ctx, cmd);
+            }
+            ring_kick(&c, ctx);
+            submit(&c, ctx % 2, ctx);
+        }
+        for (i = 0; i < 20; i++) {
+            unsigned b = g_test_rand_int_range(0, ARRAY_SIZE(blocks));
+            uint64_t off = blocks[b][0] +
+                           (g_test_rand_int_range(0, blocks[b][1] / 4) * 4);
+            uint32_t val = g_test_rand_bit() ?
+                           g_test_rand_int() : g_test_rand_int_range(0, 3);
+
+            if (off == TESSERA_REG_RESET) {
+                continue;
+            }
+            wr(&c, off, val);
+        }
+        qtest_clock_step(c.qts, g_test_rand_int_range(0, 200000));
+        g_assert_cmphex(rd(&c, TESSERA_REG_MAGIC), ==, TESSERA_MAGIC);
+    }
+    wr(&c, TESSERA_REG_RESET, TESSERA_RESET_KEY);
+    g_assert_cmpuint(rd(&c, TESSERA_REG_ERROR_COUNT), ==, 0);
+    /* The card still works: a fresh context runs a FENCE. */
+    fence = buf_alloc(&c, 4096, true);
+    ctx_setup(&c, 0, 0);
+    ring_put(&c, 0, cmd_fence(fence, 0xfeed, false));
+    run_ctx(&c, 0, 0);
+    g_assert_cmphex(qtest_readq(c.qts, fence), ==, 0xfeed);
+    card_shutdown(&c);
+}
+
+static bool migration_completed(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+    const char *st = qdict_get_try_str(qdict_get_qdict(rsp, "return"),
+                                       "status");
+    bool done = st && !strcmp(st, "completed");
+
+    g_assert(!st || strcmp(st, "failed"));
+    qobject_unref(rsp);
+    return done;
+}
+
+/*
+ * Live migration: a BUSY stopped by the migration resumes on the
+ * destination from its saved progress and completes with its full card
+ * time; registers, ring state and guest memory arrive intact.
+ */
+static void test_migration(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("tessera-mig-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "state", NULL);
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    g_autofree char *incoming = g_strdup_printf("-incoming \"exec:cat %s\"",
+                                                file);
+    Card src, dst;
+    uint64_t fence;
+    QDict *rsp;
+
+    card_boot(&src, NULL);
+    fence = buf_alloc(&src, 4096, true);
+    ctx_setup(&src, 3, 0);
+    wr(&src, TESSERA_REG_SCRATCH, 0xabcd);
+    ring_put(&src, 3, (struct tessera_cmd) {
+        .opcode = TESSERA_OP_BUSY, .arg = { 10000 } });
+    ring_put(&src, 3, cmd_fence(fence, 0x600d, false));
+    ring_kick(&src, 3);
+    submit(&src, 1, 3);
+    g_assert(WAIT_UNTIL(&src, 0, ctx_rd(&src, 3, TESSERA_CTX_STATUS) &
+                        TESSERA_CTX_STATUS_RUNNING));
+    qtest_clock_step(src.qts, 4050000);
+
+    rsp = qtest_qmp(src.qts, "{ 'execute': 'migrate', "
+                    "'arguments': { 'uri': %s } }", uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    g_assert(WAIT_UNTIL(&src, 0, migration_completed(src.qts)));
+    /* The source stopped: the BUSY saved 4.05 ms of progress. */
+    g_assert_cmpuint(ctx_busy(&src, 3), ==, 4050000);
+    g_assert_cmpuint(ctx_rd(&src, 3, TESSERA_CTX_RESUME), ==, 4050);
+    card_shutdown(&src);
+
+    card_boot_args(&dst, NULL, incoming);
+    qtest_qmp_eventwait(dst.qts, "RESUME");
+    g_assert_cmphex(rd(&dst, TESSERA_REG_SCRATCH), ==, 0xabcd);
+    g_assert_cmpuint(ctx_rd(&dst, 3, TESSERA_CTX_STATUS) &
+                     TESSERA_CTX_STATUS_LOADED, !=, 0);
+    dst.tail[3] = 2;
+    g_assert(WAIT_UNTIL(&dst, 50000, ctx_drained(&dst, 3)));
+    g_assert_cmphex(qtest_readq(dst.qts, fence), ==, 0x600d);
+    g_test_message("after migration: context busy %" PRIu64 " ns",
+                   ctx_busy(&dst, 3));
+    g_assert_cmpuint(ctx_busy(&dst, 3), >=, 10000000);
+    g_assert_cmpuint(ctx_busy(&dst, 3), <=, 10000000 + 10000000 / 50);
+    card_shutdown(&dst);
+    unlink(file);
+    rmdir(dir);
+}
+
 /*
  * Coverage guard: every opcode, fault code, region configuration status,
  * region function and element-wise op named in the header was verified
@@ -1380,6 +1541,8 @@ int main(int argc, char **argv)
     qtest_add_func("/tessera-card/region-config", test_region_config);
     qtest_add_func("/tessera-card/region-functions", test_region_functions);
     qtest_add_func("/tessera-card/card-reset", test_card_reset);
+    qtest_add_func("/tessera-card/hostile-inputs", test_hostile_inputs);
+    qtest_add_func("/tessera-card/migration", test_migration);
     qtest_add_func("/tessera-card/zz-coverage-guard", test_coverage_guard);
     if (g_test_perf()) {
         qtest_add_func("/tessera-card/bench/reconfig", bench_reconfig);
