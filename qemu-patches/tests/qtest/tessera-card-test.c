@@ -537,6 +537,57 @@ static void test_gemm(void)
     card_shutdown(&c);
 }
 
+
+/*
+ * A GEMM is preempted between row blocks: the other context runs, and when
+ * the GEMM's context returns it finishes from the saved row with the right
+ * product (its scratch was cleared in between).
+ */
+static void test_gemm_preemption(void)
+{
+    enum { M = 512, N = 512, K = 1024 };
+    g_autofree float *a = g_new(float, M * K), *b = g_new(float, K * N);
+    g_autofree float *out = g_new(float, M * N);
+    Card c;
+    uint64_t pa, pb, pc, fence;
+    uint32_t rows;
+
+    card_boot(&c, NULL);
+    pa = buf_alloc(&c, M * K * 4, false);
+    pb = buf_alloc(&c, K * N * 4, false);
+    pc = buf_alloc(&c, M * N * 4, true);
+    fence = buf_alloc(&c, 4096, true);
+    rand_floats(a, M * K);
+    rand_floats(b, K * N);
+    qtest_bufwrite(c.qts, pa, a, M * K * 4);
+    qtest_bufwrite(c.qts, pb, b, K * N * 4);
+    ctx_setup(&c, 0, 0);
+    ctx_setup(&c, 1, 0);
+    ring_put(&c, 0, (struct tessera_cmd) {
+        .opcode = TESSERA_OP_GEMM, .arg = { pa, pb, pc, M, N, K } });
+    ring_put(&c, 1, cmd_fence(fence, 1, false));
+    ring_kick(&c, 1);
+    ring_kick(&c, 0);
+    submit(&c, 0, 0);
+    g_assert(WAIT_UNTIL(&c, 0, ctx_rd(&c, 0, TESSERA_CTX_STATUS) &
+                        TESSERA_CTX_STATUS_RUNNING));
+    submit(&c, 0, 1);
+    g_assert(WAIT_UNTIL(&c, 0, ctx_drained(&c, 1)));
+    rows = ctx_rd(&c, 0, TESSERA_CTX_RESUME);
+    g_test_message("GEMM %ux%ux%u preempted after %u rows", M, N, K, rows);
+    g_assert(ctx_rd(&c, 0, TESSERA_CTX_STATUS) & TESSERA_CTX_STATUS_PREEMPTED);
+    g_assert_cmpuint(rows, >, 0);
+    g_assert_cmpuint(rows, <, M);
+    g_assert_cmpuint(rows % 8, ==, 0);      /* row blocks of 4 Mi MACs */
+    g_assert_cmpuint(ctx_rd(&c, 0, TESSERA_CTX_RING_HEAD), ==, 0);
+    submit(&c, 0, 0);
+    g_assert(WAIT_UNTIL(&c, 0, ctx_drained(&c, 0)));
+    qtest_bufread(c.qts, pc, out, M * N * 4);
+    g_assert_cmpfloat(gemm_rel_error(a, b, out, NULL, M, N, K), <, 1e-4);
+    g_assert_cmpuint(ctx_rd(&c, 0, TESSERA_CTX_PREEMPTIONS), ==, 1);
+    card_shutdown(&c);
+}
+
 /*
  * Every fault code stops its context with code, address and ring index,
  * raises its vector and counts in ERROR_COUNT; a reset context runs again.
@@ -1532,6 +1583,7 @@ int main(int argc, char **argv)
     qtest_add_func("/tessera-card/identity", test_identity);
     qtest_add_func("/tessera-card/data-ops", test_data_ops);
     qtest_add_func("/tessera-card/gemm", test_gemm);
+    qtest_add_func("/tessera-card/gemm-preemption", test_gemm_preemption);
     qtest_add_func("/tessera-card/faults", test_faults);
     qtest_add_func("/tessera-card/privileged", test_privileged);
     qtest_add_func("/tessera-card/mmu-confinement", test_mmu_confinement);
