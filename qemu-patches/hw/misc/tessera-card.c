@@ -59,7 +59,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(TesseraState, TESSERA_CARD)
 #define TESSERA_TLB_ENTRIES     16      /* per context, direct mapped */
 #define TESSERA_XFER_CHUNK      (64 * KiB)      /* FILL/COPY checkpoint */
 #define TESSERA_EW_CHUNK        16384   /* ELEMWISE elements per checkpoint */
-#define TESSERA_GEMM_BLOCK_MACS (1u << 22)      /* multiply-adds per row block */
+#define TESSERA_GEMM_BLOCK_MACS (1u << 22)      /* MACs per GEMM row block */
 #define TESSERA_CFG_CHUNK_NS    50000   /* card time per bitstream read */
 #define TESSERA_ENG_SCRATCH     3
 #define TESSERA_CTX_NONE_BYTE   0xffu

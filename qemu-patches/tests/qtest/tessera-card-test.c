@@ -28,6 +28,7 @@
 #define CKPT_NS         100000ull
 #define BW_KIB_PER_MS   195u
 #define WAIT_US         (30 * G_USEC_PER_SEC)
+#define MAX_REL_ERR     0.0001  /* fp32 GEMM vs the double reference */
 
 typedef struct Card {
     QOSState *qs;
@@ -59,8 +60,10 @@ static void find_card(QPCIDevice *dev, int devfn, void *data)
     *(QPCIDevice **)data = dev;
 }
 
-/* Boot a PC with one card; extra = more device properties, args = more
- * command line. */
+/*
+ * Boot a PC with one card; extra = more device properties, args = more
+ * command line.
+ */
 static void card_boot_args(Card *c, const char *extra, const char *args)
 {
     uint64_t size;
@@ -521,7 +524,7 @@ static void gemm_case(Card *c, unsigned ctx, unsigned m, unsigned n,
     err = gemm_rel_error(a, b, out, accumulate ? c0 : NULL, m, n, k);
     g_test_message("GEMM %ux%ux%u%s: max relative error %.3g", m, n, k,
                    accumulate ? " (accumulate)" : "", err);
-    g_assert_cmpfloat(err, <, 1e-4);
+    g_assert_cmpfloat(err, <, MAX_REL_ERR);
 }
 
 /* GEMM: a 256x256 fp32 product against a double-precision CPU reference. */
@@ -583,7 +586,7 @@ static void test_gemm_preemption(void)
     submit(&c, 0, 0);
     g_assert(WAIT_UNTIL(&c, 0, ctx_drained(&c, 0)));
     qtest_bufread(c.qts, pc, out, M * N * 4);
-    g_assert_cmpfloat(gemm_rel_error(a, b, out, NULL, M, N, K), <, 1e-4);
+    g_assert_cmpfloat(gemm_rel_error(a, b, out, NULL, M, N, K), <, MAX_REL_ERR);
     g_assert_cmpuint(ctx_rd(&c, 0, TESSERA_CTX_PREEMPTIONS), ==, 1);
     card_shutdown(&c);
 }
@@ -1237,7 +1240,7 @@ static void test_region_functions(void)
     args[3] = T | T << 16 | (uint64_t)T << 32;
     g_assert_cmpuint(rgn_job(&c, 1, args), ==, TESSERA_RGN_JOB_DONE);
     qtest_bufread(c.qts, pc, o, T * T * 4);
-    g_assert_cmpfloat(gemm_rel_error(a, b, o, NULL, T, T, T), <, 1e-4);
+    g_assert_cmpfloat(gemm_rel_error(a, b, o, NULL, T, T, T), <, MAX_REL_ERR);
     COVER(TESSERA_FN_GEMM_TILE);
     /* A tile larger than 64 is a bad argument. */
     args[3] = 65 | T << 16 | (uint64_t)T << 32;
@@ -1461,7 +1464,9 @@ static void test_coverage_guard(void)
                 p++;
             }
         }
-        for (len = 0; g_ascii_isalnum(p[len]) || p[len] == '_'; len++) {
+        len = 0;
+        while (g_ascii_isalnum(p[len]) || p[len] == '_') {
+            len++;
         }
         name = g_strndup(p, len);
         for (j = 0; j < ARRAY_SIZE(prefixes); j++) {
