@@ -69,7 +69,7 @@ check: deps
 	@$(CURDIR)/scripts/run-suites.sh
 
 lint: kernel
-	@$(CURDIR)/scripts/lint.sh
+	@KDIR=$(KDIR) $(CURDIR)/scripts/lint.sh
 
 # The card as a guest sees it, then a GEMM on it checked against the CPU.
 DEMO_CMD := set -e; lspci -vv -d $(CARD); lspci -d $(CARD) | grep -q . || \
