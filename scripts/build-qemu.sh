@@ -113,11 +113,18 @@ if [ ${#targets[@]} -eq 0 ]; then
 	targets=(qemu-system-x86_64 tests/qtest/tessera-card-test)
 fi
 
-lock="$top/.cache/heavy.lock"
+lock="${TESSERA_HEAVY_LOCK:-$top/.cache/heavy.lock}"
 if [ "${TESSERA_HEAVY_LOCK_HELD:-0}" != 1 ] && ! [ -f "$build/.tessera-configured" ]; then
 	export TESSERA_HEAVY_LOCK_HELD=1
 	exec flock "$lock" "$0" "$@"
 fi
+
+# One build at a time in the tree (two ninjas in one folder corrupt its
+# logs). Order: heavy lock first, then this one; it is dropped before
+# waiting for the heavy lock below.
+mkdir -p "$cache"
+exec 9>>"$cache/build.lock"
+flock 9
 
 fetch_source
 apply_glue
@@ -128,6 +135,7 @@ steps=$(ninja -C "$build" -n "${targets[@]}" 2>/dev/null | grep -c '^\[' || true
 if [ "${TESSERA_HEAVY_LOCK_HELD:-0}" != 1 ] && [ "$steps" -gt 20 ]; then
 	log "$steps build steps: waiting for the heavy lock"
 	export TESSERA_HEAVY_LOCK_HELD=1
+	exec 9>&-
 	exec flock "$lock" "$0" "$@"
 fi
 log "ninja ${targets[*]} ($steps steps)"
