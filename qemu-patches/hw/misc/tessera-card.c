@@ -4,8 +4,9 @@
  * regions, modelled closely enough that the drivers above it are real code.
  *
  * The contract is include/tessera_hw.h (copied into the QEMU tree as
- * hw/misc/tessera_hw.h by scripts/build-qemu.sh); Documentation/card.rst
- * describes the model's choices where the header leaves room.
+ * include/hw/misc/tessera_hw.h by scripts/build-qemu.sh);
+ * Documentation/card.rst describes the model's choices where the header
+ * leaves room.
  *
  * Threads and locks:
  *  - MMIO handlers, timers and bottom halves run under the BQL.
@@ -2091,7 +2092,7 @@ static void eng_submit(TesseraState *s, TesseraEngine *e, uint32_t target)
     qemu_cond_broadcast(&e->wake);
 }
 
-static void eng_write(TesseraState *s, TesseraEngine *e, hwaddr off,
+static bool eng_write(TesseraState *s, TesseraEngine *e, hwaddr off,
                       uint32_t val)
 {
     switch (off) {
@@ -2111,7 +2112,9 @@ static void eng_write(TesseraState *s, TesseraEngine *e, hwaddr off,
         qemu_log_mask(LOG_GUEST_ERROR,
                       "tessera: engine %u: write to read-only offset 0x%"
                       HWADDR_PRIx "\n", e->id, off);
+        return false;
     }
+    return true;
 }
 
 static void rgn_start_config(TesseraState *s, TesseraRegion *r)
@@ -2198,35 +2201,36 @@ static bool rgn_write(TesseraState *s, TesseraRegion *r, hwaddr off,
     return true;
 }
 
-static void rgn_user_write(TesseraState *s, TesseraRegion *r, hwaddr off,
+static bool rgn_user_write(TesseraState *s, TesseraRegion *r, hwaddr off,
                            uint32_t val)
 {
     if (off < TESSERA_RGN_USER_ARG(TESSERA_RGN_USER_NUM_ARGS)) {
         uint64_t *arg = &r->args[off / 8];
 
         *arg = off & 4 ? hi32_set(*arg, val) : lo32_set(*arg, val);
-        return;
+        return true;
     }
     if (off != TESSERA_RGN_USER_START) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "tessera: region %u: user write to read-only offset 0x%"
                       HWADDR_PRIx "\n", r->id, off);
-        return;
+        return false;
     }
     if (r->job_status == TESSERA_RGN_JOB_RUNNING) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "tessera: region %u: job already running\n", r->id);
-        return;
+        return true;
     }
     if (r->function == TESSERA_FN_NONE ||
         r->cfg_status == TESSERA_RGN_CFG_LOADING) {
         r->job_status = TESSERA_RGN_JOB_NO_FUNCTION;
-        return;
+        return true;
     }
     r->job_status = TESSERA_RGN_JOB_RUNNING;
     r->fault_code = 0;
     r->fault_addr = 0;
     qemu_cond_broadcast(&r->wake);
+    return true;
 }
 
 static bool ctx_write(TesseraState *s, unsigned ctx_id, hwaddr off,
@@ -2342,9 +2346,8 @@ static bool card_reg_write(TesseraState *s, hwaddr addr, uint32_t val,
                       s->num_engines * TESSERA_ENGINE_STRIDE) {
         hwaddr rel = addr - TESSERA_ENGINE_BASE;
 
-        eng_write(s, &s->eng[rel / TESSERA_ENGINE_STRIDE],
-                  rel % TESSERA_ENGINE_STRIDE, val);
-        return true;
+        return eng_write(s, &s->eng[rel / TESSERA_ENGINE_STRIDE],
+                         rel % TESSERA_ENGINE_STRIDE, val);
     } else if (addr >= TESSERA_REGION_BASE &&
                addr < TESSERA_REGION_BASE +
                       s->num_regions * TESSERA_REGION_STRIDE) {
@@ -2363,9 +2366,8 @@ static bool card_reg_write(TesseraState *s, hwaddr addr, uint32_t val,
                       s->num_regions * TESSERA_RGN_USER_STRIDE) {
         hwaddr rel = addr - TESSERA_RGN_USER_BASE;
 
-        rgn_user_write(s, &s->rgn[rel / TESSERA_RGN_USER_STRIDE],
-                       rel % TESSERA_RGN_USER_STRIDE, val);
-        return true;
+        return rgn_user_write(s, &s->rgn[rel / TESSERA_RGN_USER_STRIDE],
+                              rel % TESSERA_RGN_USER_STRIDE, val);
     }
     qemu_log_mask(LOG_GUEST_ERROR,
                   "tessera: write of 0x%x to unused or read-only offset 0x%"
