@@ -142,6 +142,7 @@ typedef struct TesseraEngine {
     uint32_t switches;
     uint32_t switch_lat_ns;
     uint32_t preemptions;
+    uint32_t control;       /* TESSERA_ENG_CTRL_* */
 
     /* Worker bookkeeping, not migrated (TesseraState.lock). */
     bool running;           /* a command is executing */
@@ -662,6 +663,15 @@ static void *eng_scratch(TesseraEngine *e, unsigned slot, size_t len)
     return e->scratch[slot];
 }
 
+/*
+ * A switch is requested and may stop the running command at a checkpoint:
+ * with TESSERA_ENG_CTRL_BOUNDARY_ONLY it waits for the command to end.
+ */
+static bool eng_preempt_req(TesseraEngine *e)
+{
+    return e->switch_req && !(e->control & TESSERA_ENG_CTRL_BOUNDARY_ONLY);
+}
+
 /* Card time at which a switch requested at t_req stops a running BUSY. */
 static uint64_t busy_switch_deadline(TesseraState *s, TesseraEngine *e,
                                      uint64_t t_req)
@@ -733,7 +743,7 @@ static bool eng_checkpoint(EngineRun *r, uint64_t progress)
         r->fault.addr = ran;
         r->end_time = now;
         stop = true;
-    } else if (s->exiting || s->quiesce_count || r->e->switch_req ||
+    } else if (s->exiting || s->quiesce_count || eng_preempt_req(r->e) ||
                r->c->gen != r->gen) {
         r->progress = progress;
         r->end_time = now;
@@ -1042,7 +1052,7 @@ static RunResult exec_busy(EngineRun *r, const TesseraCmd *cmd)
             wd_dl = r->run_before >= s->watchdog_ns ?
                     seg : seg + (s->watchdog_ns - r->run_before);
         }
-        if (e->switch_req) {
+        if (eng_preempt_req(e)) {
             sw_dl = busy_switch_deadline(s, e, e->switch_req_ns);
         }
         dl = MIN(end_dl, MIN(wd_dl, sw_dl));
@@ -1713,6 +1723,7 @@ static void eng_reset_state(TesseraEngine *e)
     e->switches = 0;
     e->switch_lat_ns = 0;
     e->preemptions = 0;
+    e->control = 0;
     e->running = false;
     e->cursor_valid = false;
     e->worked = false;
@@ -1872,6 +1883,8 @@ static uint32_t eng_read(TesseraState *s, TesseraEngine *e, hwaddr off)
         return e->switch_lat_ns;
     case TESSERA_ENG_PREEMPTIONS:
         return e->preemptions;
+    case TESSERA_ENG_CONTROL:
+        return e->control;
     }
     return 0;
 }
@@ -2081,7 +2094,7 @@ static void eng_submit(TesseraState *s, TesseraEngine *e, uint32_t target)
         }
         e->switch_req = true;
         e->switch_req_ns = now;
-        if (e->running && e->run_is_busy) {
+        if (e->running && e->run_is_busy && eng_preempt_req(e)) {
             e->live_cap = MIN(e->live_cap, busy_switch_deadline(s, e, now));
         }
     }
@@ -2098,6 +2111,11 @@ static bool eng_write(TesseraState *s, TesseraEngine *e, hwaddr off,
     switch (off) {
     case TESSERA_ENG_SUBMIT:
         eng_submit(s, e, val);
+        break;
+    case TESSERA_ENG_CONTROL:
+        e->control = val & TESSERA_ENG_CTRL_BOUNDARY_ONLY;
+        /* A BUSY waiting for a switch now stops at its next checkpoint. */
+        qemu_cond_broadcast(&e->wake);
         break;
     case TESSERA_ENG_INT_STATUS:
         e->int_status &= ~val;
@@ -2581,6 +2599,42 @@ static const VMStateDescription vmstate_tessera_engine = {
     },
 };
 
+/* ENG_CONTROL, in a subsection: streams without it load with 0. */
+static const VMStateDescription vmstate_tessera_engine_control = {
+    .name = "tessera-card/engine-control",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(control, TesseraEngine),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static bool card_engine_control_needed(void *opaque)
+{
+    TesseraState *s = opaque;
+    unsigned i;
+
+    for (i = 0; i < TESSERA_MAX_ENGINES; i++) {
+        if (s->eng[i].control) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription vmstate_tessera_engine_controls = {
+    .name = "tessera-card/engine-controls",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = card_engine_control_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_ARRAY(eng, TesseraState, TESSERA_MAX_ENGINES, 1,
+                             vmstate_tessera_engine_control, TesseraEngine),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_tessera_region = {
     .name = "tessera-card/region",
     .version_id = 1,
@@ -2636,6 +2690,10 @@ static const VMStateDescription vmstate_tessera = {
         VMSTATE_STRUCT_ARRAY(rgn, TesseraState, TESSERA_MAX_REGIONS, 1,
                              vmstate_tessera_region, TesseraRegion),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_tessera_engine_controls,
+        NULL
     },
 };
 

@@ -1276,6 +1276,41 @@ static void test_card_reset(void)
 }
 
 
+
+/*
+ * Hot-unplug while busy: exit stops and joins the workers of a card whose
+ * engine is inside a long BUSY; QEMU and the other card carry on.
+ */
+static void test_hotplug(void)
+{
+    Card c, c2;
+    uint64_t size;
+
+    card_boot(&c, NULL);
+    qtest_qmp_device_add(c.qts, "tessera-card", "card2",
+                         "{'addr': '0x6', 'vram-size': 16777216, 'contexts': 4,"
+                         " 'engines': 1, 'regions': 1}");
+    c2 = c;
+    c2.dev = qpci_device_find(c.qs->pcibus, QPCI_DEVFN(6, 0));
+    g_assert(c2.dev);
+    c2.bar0 = qpci_iomap(c2.dev, TESSERA_BAR_REGS, &size);
+    qpci_device_enable(c2.dev);
+    g_assert_cmphex(rd(&c2, TESSERA_REG_MAGIC), ==, TESSERA_MAGIC);
+    g_assert_cmpuint(rd(&c2, TESSERA_REG_NUM_CONTEXTS), ==, 4);
+    ctx_setup(&c2, 1, 0);
+    ring_put(&c2, 1, (struct tessera_cmd) {
+        .opcode = TESSERA_OP_BUSY, .arg = { 1000000 } });
+    ring_kick(&c2, 1);
+    submit(&c2, 0, 1);
+    g_assert(WAIT_UNTIL(&c2, 0, ctx_rd(&c2, 1, TESSERA_CTX_STATUS) &
+                        TESSERA_CTX_STATUS_RUNNING));
+    qtest_clock_step(c.qts, 1000000);
+    qpci_unplug_acpi_device_test(c.qts, "card2", 0x06);
+    g_free(c2.dev);
+    g_assert_cmphex(rd(&c, TESSERA_REG_MAGIC), ==, TESSERA_MAGIC);
+    card_shutdown(&c);
+}
+
 /*
  * Hostile driver: random register writes over every block and random
  * commands with edge-case arguments. QEMU must neither crash nor hang,
@@ -1599,6 +1634,7 @@ int main(int argc, char **argv)
     qtest_add_func("/tessera-card/region-functions", test_region_functions);
     qtest_add_func("/tessera-card/card-reset", test_card_reset);
     qtest_add_func("/tessera-card/hostile-inputs", test_hostile_inputs);
+    qtest_add_func("/tessera-card/hotplug", test_hotplug);
     qtest_add_func("/tessera-card/migration", test_migration);
     qtest_add_func("/tessera-card/zz-coverage-guard", test_coverage_guard);
     if (g_test_perf()) {
