@@ -9,10 +9,12 @@
  * test steps it: tests that need card time to pass step the clock while
  * they poll, everything else polls with a wall-clock deadline.
  *
- * Each test records what it verified (cover()); the last test parses the
+ * Each test records what it verified (COVER()); the last test parses the
  * header named by $TESSERA_HW_H and fails if an opcode, fault code, region
  * configuration status, region function or element-wise op is in the
- * header but no test verified it.
+ * header but no test verified it. When the tests run one per process
+ * (scripts/qtest.sh), $TESSERA_COVERAGE_FILE carries what the passing
+ * processes verified to the guard's process.
  */
 
 #include "qemu/osdep.h"
@@ -1478,13 +1480,23 @@ static void test_coverage_guard(void)
         "TESSERA_FN_GEMM_TILE_MAX", "TESSERA_FN_MAX_BYTES",
     };
     const char *path = g_getenv("TESSERA_HW_H");
-    g_autofree char *text = NULL;
+    const char *record = g_getenv("TESSERA_COVERAGE_FILE");
+    g_autofree char *text = NULL, *recorded = NULL;
     g_auto(GStrv) lines = NULL;
     unsigned i, j, names = 0, missing = 0;
 
     if (!path) {
         g_test_skip("TESSERA_HW_H is not set (scripts/qtest.sh sets it)");
         return;
+    }
+    if (record && g_file_get_contents(record, &recorded, NULL, NULL)) {
+        g_auto(GStrv) names_seen = g_strsplit(recorded, "\n", -1);
+
+        for (i = 0; names_seen[i]; i++) {
+            if (*names_seen[i]) {
+                g_hash_table_add(covered, g_strdup(names_seen[i]));
+            }
+        }
     }
     g_assert(g_file_get_contents(path, &text, NULL, NULL));
     lines = g_strsplit(text, "\n", -1);
@@ -1617,6 +1629,8 @@ static void bench_reconfig(void)
 
 int main(int argc, char **argv)
 {
+    int ret;
+
     g_test_init(&argc, &argv, NULL);
     covered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
@@ -1640,5 +1654,19 @@ int main(int argc, char **argv)
     if (g_test_perf()) {
         qtest_add_func("/tessera-card/bench/reconfig", bench_reconfig);
     }
-    return g_test_run();
+    ret = g_test_run();
+    /* Only a process whose tests all passed gets here to record them. */
+    if (g_getenv("TESSERA_COVERAGE_FILE") && !ret) {
+        GHashTableIter it;
+        gpointer name;
+        FILE *f = fopen(g_getenv("TESSERA_COVERAGE_FILE"), "a");
+
+        g_assert(f);
+        g_hash_table_iter_init(&it, covered);
+        while (g_hash_table_iter_next(&it, &name, NULL)) {
+            fprintf(f, "%s\n", (const char *)name);
+        }
+        fclose(f);
+    }
+    return ret;
 }
