@@ -15,6 +15,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=scripts/versions.sh
 . "$top/scripts/versions.sh"
 initramfs=${NESTED_INITRAMFS:-$top/.cache/nested/initramfs.cpio.gz}
 kernel=${NESTED_KERNEL:-$top/.cache/kernel/$TESSERA_KVER/boot/vmlinuz-$TESSERA_KVER}
@@ -220,7 +221,7 @@ for step in bar0 bar2 ring; do
 	bar2) what="the guest writes and reads back its slice through the BAR2 mapping" ;;
 	ring) what="the guest runs FILL, COPY and FENCE from a ring in its own RAM" ;;
 	esac
-	if [ "${line#TESSERA-NESTED $step ok}" != "$line" ]; then
+	if [ "${line#"TESSERA-NESTED $step ok"}" != "$line" ]; then
 		ok "nested $step: $what"
 	else
 		not_ok "nested $step: $what (${line:-no marker})"

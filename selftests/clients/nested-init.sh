@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # SPDX-License-Identifier: GPL-2.0
 # init of the nested guest (a guest VM inside the test host, under Debian's
 # QEMU with -device vfio-pci,sysfsdev=<the vGPU instance>): show the device

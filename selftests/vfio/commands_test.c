@@ -352,6 +352,35 @@ TEST_F_TIMEOUT(cmds, fence_writes_value_to_memory_and_register, TSR_TEST_TIMEOUT
 	EXPECT_EQ(v, tsr_reg64(&self->inst, TESSERA_VF_FENCE_LO));
 }
 
+/*
+ * A fence is the guest's only completion signal: when VF_FENCE shows it,
+ * every byte the commands before it wrote must already be in memory.
+ * Checked immediately on the fence, ten rounds of a 1 MiB FILL.
+ */
+TEST_F_TIMEOUT(cmds, fence_is_seen_only_after_preceding_writes_land, TSR_TEST_TIMEOUT_S)
+{
+	const size_t bytes = 1 << 20;
+	uint8_t *buf = self->data.va;
+	int round;
+
+	for (round = 1; round <= 10; round++) {
+		struct tessera_cmd c = tsr_cmd_fill(DATA_IOVA, bytes, 0x01010101u * round);
+		size_t late;
+		uint64_t v;
+
+		tsr_ring_push(&self->ring, &c);
+		v = tsr_ring_fence_kick(&self->ring, false);
+		ASSERT_EQ(0, tsr_wait_fence(&self->inst, v, TSR_DEADLINE_MS, NULL));
+		late = tsr_count_not_byte(buf, bytes, round);
+		if (late)
+			tsr_log_first_diff("FILL behind a completed fence", buf, bytes, round);
+		EXPECT_EQ(0, late) {
+			TH_LOG("round %d: %zu bytes not yet written when the fence was seen",
+			       round, late);
+		}
+	}
+}
+
 /* A batch in guest memory runs its commands and returns to the ring. */
 TEST_F_TIMEOUT(cmds, batch_runs_second_level_commands, TSR_TEST_TIMEOUT_S)
 {
@@ -395,6 +424,7 @@ TEST_F_TIMEOUT(cmds, ring_wraps_around, TSR_TEST_TIMEOUT_S)
 	for (round = 0; round < 7; round++)
 		for (i = 0; i < 20; i++)
 			EXPECT_EQ(round * 1000 + i, out[round * 20 + i]);
+	ASSERT_EQ(0, tsr_wait_idle(&self->inst, TSR_DEADLINE_MS, NULL));
 	EXPECT_EQ(7 * 21, tsr_reg(&self->inst, TESSERA_VF_CMDS_DONE) - done0);
 	EXPECT_EQ(self->ring.tail, tsr_reg(&self->inst, TESSERA_VF_RING_HEAD));
 }

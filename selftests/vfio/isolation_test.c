@@ -161,6 +161,49 @@ TEST_F_TIMEOUT(iso, reused_context_reaches_only_new_guest_memory, TSR_TEST_TIMEO
 	}
 }
 
+/*
+ * Both instances busy at once (so the scheduler shares and switches the
+ * engines): each one's fence still comes only after its own FILL landed.
+ */
+TEST_F_TIMEOUT(iso, fences_order_after_writes_under_contention, TSR_TEST_TIMEOUT_S)
+{
+	const size_t bytes = 512 * 1024;
+	int round;
+
+	for (round = 1; round <= 6; round++) {
+		struct tessera_cmd busy = tsr_cmd_busy(2000);
+		struct tessera_cmd fa = tsr_cmd_fill(DATA_IOVA, bytes, 0x01010101u * round);
+		struct tessera_cmd fb = tsr_cmd_fill(DATA_IOVA, bytes, 0x11111111u * round);
+		uint64_t va, vb;
+		size_t late_a, late_b;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			tsr_ring_push(&self->ring_a, &busy);
+			tsr_ring_push(&self->ring_b, &busy);
+		}
+		tsr_ring_push(&self->ring_a, &fa);
+		tsr_ring_push(&self->ring_b, &fb);
+		va = tsr_ring_fence_kick(&self->ring_a, false);
+		vb = tsr_ring_fence_kick(&self->ring_b, false);
+		ASSERT_EQ(0, tsr_wait_fence(&self->a, va, TSR_DEADLINE_MS, NULL));
+		late_a = tsr_count_not_byte(self->data_a.va, bytes, round);
+		ASSERT_EQ(0, tsr_wait_fence(&self->b, vb, TSR_DEADLINE_MS, NULL));
+		late_b = tsr_count_not_byte(self->data_b.va, bytes, 0x11 * round);
+		if (late_a)
+			tsr_log_first_diff("A's FILL behind its fence", self->data_a.va, bytes, round);
+		if (late_b)
+			tsr_log_first_diff("B's FILL behind its fence", self->data_b.va, bytes,
+					   0x11 * round);
+		EXPECT_EQ(0, late_a) {
+			TH_LOG("round %d: %zu of A's bytes missing at its fence", round, late_a);
+		}
+		EXPECT_EQ(0, late_b) {
+			TH_LOG("round %d: %zu of B's bytes missing at its fence", round, late_b);
+		}
+	}
+}
+
 /* Writes to one slice never appear in the other. */
 TEST_F_TIMEOUT(iso, slices_are_disjoint, TSR_TEST_TIMEOUT_S)
 {

@@ -241,6 +241,8 @@ TEST_F_TIMEOUT(regs, tail_reads_back_and_reset_reads_zero, TSR_TEST_TIMEOUT_S)
 	tsr_ring_push(&ring, &nop);
 	v = tsr_ring_fence_kick(&ring, false);
 	ASSERT_EQ(0, tsr_wait_fence(inst, v, TSR_DEADLINE_MS, NULL));
+	/* the head may trail the fence by a moment: wait for the ring to drain */
+	ASSERT_EQ(0, tsr_wait_idle(inst, TSR_DEADLINE_MS, NULL));
 	EXPECT_EQ(3, tsr_reg(inst, TESSERA_VF_RING_TAIL));
 	EXPECT_EQ(3, tsr_reg(inst, TESSERA_VF_RING_HEAD));
 	EXPECT_EQ(3, tsr_reg(inst, TESSERA_VF_CMDS_DONE) - done);

@@ -25,7 +25,9 @@ watch()
 			[ "$pid" = "$main" ] && continue
 			[ -n "${seen[$pid]:-}" ] && continue
 			age=$(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')
-			[ -n "$age" ] && [ "$age" -ge "$stuck_s" ] || continue
+			if [ -z "$age" ] || [ "$age" -lt "$stuck_s" ]; then
+				continue
+			fi
 			seen[$pid]=1
 			comm=$(cat "/proc/$pid/comm" 2>/dev/null)
 			state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
