@@ -7,7 +7,7 @@
 # benchmark steps QEMU's virtual clock by the host time elapsed), so the
 # figures include the model's own pacing overhead.
 #
-#   scripts/bench-card.sh [bandwidth-kib-per-ms ...]     (default: 195 400)
+#   scripts/bench-card.sh [bandwidth-kib-per-ms ...]     (default: 100 195, the card default)
 #
 # Exit status is non-zero when a size is off by 5% or more.
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 export QTEST_QEMU_BINARY="$top/.cache/qemu/bin/qemu-system-x86_64"
 status=0
 bandwidths=("$@")
-[ ${#bandwidths[@]} -gt 0 ] || bandwidths=(195 400)
+[ ${#bandwidths[@]} -gt 0 ] || bandwidths=(100 195)
 for bw in "${bandwidths[@]}"; do
 	out=$(TESSERA_BENCH_BW=$bw timeout 300 "$build/tests/qtest/tessera-card-test" \
 		--tap -m perf -p /x86_64/tessera-card/bench/reconfig 2>&1) || status=1
