@@ -6,7 +6,7 @@
  * layout, registers, command descriptors, device-MMU format, bitstream
  * format, fault codes and interrupt vectors. The QEMU device model, the host
  * kernel driver, the mediator, the tools and the tests all build from it.
- * Documentation/tessera/card.rst describes the same map in prose.
+ * Documentation/card.rst describes the same map in prose.
  *
  * Conventions: every register is 32 bits wide unless its name ends in _LO/_HI
  * (a 64-bit value split in two 32-bit registers, low half first). All
@@ -124,6 +124,7 @@
 #define TESSERA_ENG_SWITCHES		0x18	/* RO: completed context switches */
 #define TESSERA_ENG_SWITCH_LAT_NS	0x1c	/* RO: card time, last switch request to done */
 #define TESSERA_ENG_PREEMPTIONS		0x20	/* RO: switches that stopped a command midway */
+#define TESSERA_ENG_CONTROL		0x24	/* RW: TESSERA_ENG_CTRL_* */
 
 #define TESSERA_CTX_NONE		0xffffffffu
 
@@ -136,6 +137,13 @@
 #define TESSERA_ENG_STATE_RUNNING	1	/* executing a command */
 #define TESSERA_ENG_STATE_WAITING	2	/* context loaded, its ring is empty */
 #define TESSERA_ENG_STATE_SWITCHING	3	/* a switch was requested, not yet done */
+
+/*
+ * ENG_CONTROL: with BOUNDARY_ONLY set, a requested switch waits for the
+ * running command to end (or fault) instead of stopping it at its next
+ * checkpoint: switching without mid-command preemption. Reset value 0.
+ */
+#define TESSERA_ENG_CTRL_BOUNDARY_ONLY	BIT(0)
 
 #define TESSERA_ENG_INT_SWITCHED	BIT(0)	/* a requested switch is done */
 #define TESSERA_ENG_INT_IDLE		BIT(1)	/* the loaded context's ring ran empty */
