@@ -14,6 +14,7 @@
 #include <linux/pci.h>
 
 #include "tessera_drv.h"
+#include "tessera_vfpga.h"
 
 static irqreturn_t tessera_engines_irq(int irq, void *arg)
 {
@@ -33,7 +34,7 @@ static irqreturn_t tessera_engines_irq(int irq, void *arg)
 	return ret;
 }
 
-/* Regions belong to vFPGA instances (a later part); acknowledge only. */
+/* Regions belong to vFPGA instances: acknowledge, then tell the owner. */
 static irqreturn_t tessera_regions_irq(int irq, void *arg)
 {
 	struct tessera_device *tdev = arg;
@@ -46,6 +47,7 @@ static irqreturn_t tessera_regions_irq(int irq, void *arg)
 		if (!status || status == ~0u)
 			continue;
 		tessera_wr(tdev, TESSERA_REGION_REG(i, TESSERA_RGN_INT_STATUS), status);
+		tessera_fpga_region_irq(tdev, i, status);
 		ret = IRQ_HANDLED;
 	}
 	return ret;
@@ -146,15 +148,20 @@ static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_engines_irq;
 	tessera_debugfs_init(tdev);
-	ret = tessera_mdev_init(tdev);
+	ret = tessera_fpga_init(tdev);
 	if (ret)
 		goto err_debugfs;
+	ret = tessera_mdev_init(tdev);
+	if (ret)
+		goto err_fpga;
 
 	dev_info(dev, "Tessera card: %u contexts, %u engines, %u regions, %llu MiB device memory (%llu MiB for instances)\n",
 		 tdev->num_contexts, tdev->num_engines, tdev->num_regions, tdev->vram_size >> 20,
 		 tdev->vram_alloc.usable >> 20);
 	return 0;
 
+err_fpga:
+	tessera_fpga_fini(tdev);
 err_debugfs:
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
@@ -176,6 +183,7 @@ static void tessera_remove(struct pci_dev *pdev)
 	struct tessera_device *tdev = pci_get_drvdata(pdev);
 
 	tessera_mdev_fini(tdev);
+	tessera_fpga_fini(tdev);
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tdev);

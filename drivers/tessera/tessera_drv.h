@@ -17,6 +17,8 @@
 
 #define TESSERA_DRV_NAME	"tessera"
 
+struct tessera_fpga;
+
 /**
  * struct tessera_device - one physical card
  * @pdev: the PCI function
@@ -31,6 +33,7 @@
  * @ctxs: hardware-context allocator and interrupt dispatch
  * @sched: engine scheduler
  * @med: mdev mediator (vGPU types and instances)
+ * @fpga: regions shared among vFPGA instances (tessera_fpga.c)
  * @debugfs: this card's debugfs folder
  */
 struct tessera_device {
@@ -47,6 +50,7 @@ struct tessera_device {
 	struct tessera_ctx_mgr ctxs;
 	struct tessera_sched sched;
 	struct tessera_mediator med;
+	struct tessera_fpga *fpga;
 	struct dentry *debugfs;
 };
 

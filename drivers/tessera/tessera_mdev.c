@@ -13,6 +13,7 @@
 #include <linux/vfio.h>
 
 #include "tessera_drv.h"
+#include "tessera_vfpga.h"
 #include "tessera_vgpu.h"
 
 static const unsigned int tessera_vgpu_fractions[TESSERA_NUM_VGPU_TYPES] = { 1, 2, 4, 8 };
@@ -33,6 +34,8 @@ static unsigned int tessera_mdev_get_available(struct mdev_type *mtype)
 	struct tessera_device *tdev = tessera_mdev_tdev(mtype);
 	unsigned int contexts = tessera_ctx_free_count(tdev);
 
+	if (tessera_vfpga_is_type(mtype))
+		return tessera_vfpga_get_available(mtype);
 	if (!contexts)
 		return 0;
 	return tessera_vram_count_fit(tdev, type->vram_size, min(contexts, type->per_card));
@@ -42,6 +45,8 @@ static ssize_t tessera_mdev_show_description(struct mdev_type *mtype, char *buf)
 {
 	struct tessera_vgpu_type *type = to_tessera_vgpu_type(mtype);
 
+	if (tessera_vfpga_is_type(mtype))
+		return tessera_vfpga_show_description(mtype, buf);
 	return sysfs_emit(buf,
 			  "vGPU, 1/%u of the card: %llu MiB device memory (BAR2 %llu MiB), engine time weight %u of 8, 1 hardware context, command ring up to %u entries\n",
 			  type->per_card, type->vram_size >> 20, type->bar2_size >> 20,
@@ -53,6 +58,8 @@ static int tessera_mdev_probe(struct mdev_device *mdev)
 	struct tessera_vgpu *vg;
 	int ret;
 
+	if (tessera_vfpga_is_type(mdev->type))
+		return tessera_vfpga_probe(mdev);
 	vg = vfio_alloc_device(tessera_vgpu, vdev, &mdev->dev, &tessera_vgpu_ops);
 	if (IS_ERR(vg))
 		return PTR_ERR(vg);
@@ -239,6 +246,7 @@ int tessera_mdev_init(struct tessera_device *tdev)
 		type->type.pretty_name = type->pretty_name;
 		med->type_list[n++] = &type->type;
 	}
+	n += tessera_vfpga_add_types(tdev, med->type_list + n, TESSERA_NUM_MDEV_TYPES - n);
 	if (!n) {
 		ret = -ENOSPC;
 		goto err_lock;
@@ -275,7 +283,7 @@ void tessera_mdev_dump(struct tessera_device *tdev, struct seq_file *m)
 	struct tessera_vgpu *vg;
 	unsigned int i;
 
-	for (i = 0; i < TESSERA_NUM_VGPU_TYPES && med->type_list[i]; i++) {
+	for (i = 0; i < TESSERA_NUM_MDEV_TYPES && med->type_list[i]; i++) {
 		struct tessera_vgpu_type *type = to_tessera_vgpu_type(med->type_list[i]);
 
 		seq_printf(m, "type %s: slice %llu MiB, bar2 %llu MiB, weight %u, available %u\n",

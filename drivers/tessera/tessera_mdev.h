@@ -13,6 +13,8 @@ struct seq_file;
 struct tessera_device;
 
 #define TESSERA_NUM_VGPU_TYPES	4
+/* vGPU types, then the vFPGA types (tessera_fpga.c) */
+#define TESSERA_NUM_MDEV_TYPES	(TESSERA_NUM_VGPU_TYPES + 3)
 
 /**
  * struct tessera_vgpu_type - one vGPU type: a fraction of the card
@@ -46,7 +48,7 @@ struct tessera_vgpu_type {
 struct tessera_mediator {
 	struct mdev_parent parent;
 	struct tessera_vgpu_type types[TESSERA_NUM_VGPU_TYPES];
-	struct mdev_type *type_list[TESSERA_NUM_VGPU_TYPES];
+	struct mdev_type *type_list[TESSERA_NUM_MDEV_TYPES];
 	struct mutex lock;	/* protects instances */
 	struct list_head instances;
 	bool registered;

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tessera vFPGA: instances that own reconfigurable regions in space.
+ *
+ * tessera_fpga.c keeps the card's regions (who owns which, their interrupt)
+ * and the vFPGA mdev types; tessera_vfpga.c is one instance as a VFIO
+ * device: its register page, trapped and validated reconfiguration, and the
+ * region user pages passed straight through.
+ */
+#ifndef TESSERA_VFPGA_H
+#define TESSERA_VFPGA_H
+
+#include <linux/mdev.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "tessera_hw.h"
+#include "tessera_mdev.h"
+#include "tessera_vgpu.h"
+
+struct tessera_device;
+
+#define TESSERA_NUM_VFPGA_TYPES		3
+#define TESSERA_VFPGA_MAX_REGIONS	4
+
+/**
+ * struct tessera_vfpga_type - one vFPGA type: regions owned in space
+ * @base: the fields a vGPU type has (mdev type, device-memory slice, BAR2
+ *	size, weight, names); first, so that code which only knows vGPU types
+ *	reads a vFPGA type's slice and names correctly
+ * @regions: card regions an instance owns
+ * @functions: bit n set = an instance may load TESSERA_FN n
+ */
+struct tessera_vfpga_type {
+	struct tessera_vgpu_type base;
+	unsigned int regions;
+	u32 functions;
+};
+
+/**
+ * struct tessera_fpga - the card's regions as the mediator shares them
+ * @tdev: the card
+ * @capacity: largest bitstream payload a region takes (REG_REGION_CAPACITY)
+ * @config_bw: reconfiguration bandwidth, KiB per ms (REG_CONFIG_BW)
+ * @functions: functions the card implements (REG_FUNCTIONS)
+ * @types: the vFPGA types offered
+ * @num_types: how many of @types are offered
+ * @lock: protects @owned (allocation and counting)
+ * @owned: bit r set = card region r belongs to an instance
+ * @owner_lock: protects @owner against the region interrupt
+ * @owner: the instance region that card region r serves, or NULL
+ */
+struct tessera_fpga {
+	struct tessera_device *tdev;
+	u64 capacity;
+	u32 config_bw;
+	u32 functions;
+	struct tessera_vfpga_type types[TESSERA_NUM_VFPGA_TYPES];
+	unsigned int num_types;
+	struct mutex lock;	/* protects owned */
+	unsigned long owned;
+	spinlock_t owner_lock;	/* protects owner[]; taken in hard-irq context */
+	struct tessera_vfpga_region *owner[TESSERA_MAX_REGIONS];
+};
+
+/**
+ * struct tessera_fpga_image - a validated copy of a guest's bitstream image
+ * @pages: host pages holding it
+ * @npages: number of @pages
+ * @vaddr: @pages mapped contiguously for the check
+ * @dma: bus address of each page
+ * @dva: device address of its first byte in the instance's context
+ * @size: bytes, header included
+ * @function: TESSERA_FN_* it configures
+ * @mapped: pages are DMA-mapped and entered in the instance's device MMU
+ */
+struct tessera_fpga_image {
+	struct page **pages;
+	unsigned int npages;
+	void *vaddr;
+	dma_addr_t *dma;
+	u64 dva;
+	u64 size;
+	u32 function;
+	bool mapped;
+};
+
+/**
+ * struct tessera_vfpga_region - one region of an instance
+ * @vf: the instance
+ * @index: its number in the instance (VF_RGN_REG(index, ...))
+ * @phys: the card region it is
+ * @image_addr: VF_RGN_IMAGE_ADDR as the guest wrote it
+ * @image_size: VF_RGN_IMAGE_SIZE as the guest wrote it
+ * @loaded: the image the card region holds for this instance (the saved
+ *	copy a reload uses), or NULL while it is empty
+ * @pending: the image being loaded, until its CONFIG_DONE is processed
+ * @cfg_status: VF_RGN_CONFIG_STATUS (under the instance's irq_lock)
+ * @loading: the card is loading @pending (under the instance's irq_lock)
+ * @loads: completed loads, good or bad, card and mediator refusals alike
+ */
+struct tessera_vfpga_region {
+	struct tessera_vfpga *vf;
+	unsigned int index;
+	unsigned int phys;
+	u64 image_addr;
+	u32 image_size;
+	struct tessera_fpga_image *loaded;
+	struct tessera_fpga_image *pending;
+	u32 cfg_status;
+	bool loading;
+	u64 loads;
+};
+
+/**
+ * struct tessera_vfpga - one vFPGA instance
+ * @vg: the state a vGPU instance has (VFIO device, context, device MMU,
+ *	device-memory slice, configuration space, interrupt state); first, as
+ *	vfio_alloc_device() requires of its vfio_device
+ * @type: the instance's type
+ * @num_regions: regions it owns
+ * @bar0_size: BAR0 bytes: register page, user pages, rounded to a power of two
+ * @rgn: its regions (under @vg.lock unless a field says otherwise)
+ * @cfg_wq: woken when a load finishes
+ * @finish_work: releases the images a finished load made obsolete
+ */
+struct tessera_vfpga {
+	struct tessera_vgpu vg;
+	struct tessera_vfpga_type *type;
+	unsigned int num_regions;
+	u64 bar0_size;
+	struct tessera_vfpga_region rgn[TESSERA_VFPGA_MAX_REGIONS];
+	wait_queue_head_t cfg_wq;
+	struct work_struct finish_work;
+};
+
+static inline struct tessera_vfpga *to_tessera_vfpga(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct tessera_vfpga, vg.vdev);
+}
+
+/* tessera_fpga.c */
+int tessera_fpga_init(struct tessera_device *tdev);
+void tessera_fpga_fini(struct tessera_device *tdev);
+unsigned int tessera_vfpga_add_types(struct tessera_device *tdev, struct mdev_type **list,
+				     unsigned int room);
+bool tessera_vfpga_is_type(struct mdev_type *mtype);
+unsigned int tessera_vfpga_get_available(struct mdev_type *mtype);
+ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf);
+int tessera_fpga_claim_regions(struct tessera_fpga *fpga, unsigned int count,
+			       unsigned int *phys);
+void tessera_fpga_release_regions(struct tessera_fpga *fpga, unsigned int count,
+				  const unsigned int *phys);
+void tessera_fpga_set_owner(struct tessera_fpga *fpga, unsigned int phys,
+			    struct tessera_vfpga_region *vr);
+void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32 status);
+
+/* tessera_vfpga.c */
+int tessera_vfpga_probe(struct mdev_device *mdev);
+void tessera_vfpga_region_event(struct tessera_vfpga_region *vr, u32 status);
+
+#endif /* TESSERA_VFPGA_H */
