@@ -492,6 +492,14 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_RGN_FAULT_ADDR_LO	0x2c
 #define TESSERA_VF_RGN_FAULT_ADDR_HI	0x30
 #define TESSERA_VF_RGN_RESET		0x34	/* WO: 1 = abort the job, clear the fault */
+/*
+ * RO: card time spent reloading this region's function because the host
+ * time-shares the card region among more instances than it has regions
+ * (tessera.ko vfpga_share > 1), charged to this instance; 0 when the
+ * instance owns its regions outright.
+ */
+#define TESSERA_VF_RGN_SHARE_NS_LO	0x38
+#define TESSERA_VF_RGN_SHARE_NS_HI	0x3c
 
 /* The region user pages follow the register page; BAR0 is this rounded up to a power of two. */
 #define TESSERA_VF_RGN_USER_BASE	0x1000
