@@ -97,7 +97,8 @@ esac
 name=${name//[^A-Za-z0-9_.-]/_}
 
 if [ -z "$qemu" ]; then
-	if [ -x "$top/scripts/qemu" ]; then
+	# scripts/qemu runs our build only once `make qemu` has made it.
+	if [ -x "$top/scripts/qemu" ] && "$top/scripts/qemu" --version >/dev/null 2>&1; then
 		qemu=$top/scripts/qemu
 	else
 		qemu=/usr/bin/qemu-system-x86_64
