@@ -125,7 +125,7 @@ static ssize_t busy_ns_show(struct device *dev, struct device_attribute *attr, c
 {
 	struct tessera_vgpu *vg = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%llu\n", tessera_ctx_busy_ns(vg->ctx));
+	return sysfs_emit(buf, "%llu\n", tessera_vgpu_busy_ns(vg));
 }
 static DEVICE_ATTR_RO(busy_ns);
 
@@ -156,7 +156,7 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr, cha
 			  atomic64_read(&s->rejects), atomic64_read(&s->card_faults),
 			  atomic64_read(&s->audit_ns), atomic64_read(&s->pin_ns),
 			  atomic64_read(&s->map_ns), atomic64_read(&s->copy_ns),
-			  tessera_ctx_busy_ns(vg->ctx));
+			  tessera_vgpu_busy_ns(vg));
 }
 static DEVICE_ATTR_RO(stats);
 

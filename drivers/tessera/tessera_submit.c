@@ -149,14 +149,21 @@ static void tessera_submit_free_batches(struct tessera_vgpu *vg)
 	}
 }
 
+/* Ring entries the card has finished, counted since the ring was started. */
+static u64 tessera_submit_completed(struct tessera_vgpu *vg, u32 head)
+{
+	struct tessera_submit *sub = &vg->sub;
+
+	return sub->seq - ((sub->tail - head) & (sub->entries - 1));
+}
+
 /* Free batch copies of ring entries the card has finished with. */
 static void tessera_submit_reclaim(struct tessera_vgpu *vg, u32 head)
 {
 	struct tessera_submit *sub = &vg->sub;
 	struct tessera_shadow_buf *buf, *tmp;
-	u64 completed;
+	u64 completed = tessera_submit_completed(vg, head);
 
-	completed = sub->seq - ((sub->tail - head) & (sub->entries - 1));
 	list_for_each_entry_safe(buf, tmp, &sub->batches, node) {
 		if (buf->retire_seq > completed)
 			break;
@@ -204,8 +211,14 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 		writable = false;
 		ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ, &pin->page);
 	}
-	if (ret != 1)
+	if (ret != 1) {
+		/* -EINVAL: the guest never mapped the IOVA, a guest error. */
+		if (ret != -EINVAL)
+			dev_warn_ratelimited(&vg->mdev->dev,
+					     "cannot pin IOVA 0x%llx: %d (a type1v2 container is required)\n",
+					     (u64)iova, ret);
 		goto err_free;
+	}
 	pin->writable = writable;
 	pin->dma = dma_map_page(dev, pin->page, 0, PAGE_SIZE,
 				writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
@@ -379,6 +392,9 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 		}
 	}
 
+	if (cmd->opcode == TESSERA_OP_FENCE && !vg->sub.fence_seq)
+		vg->sub.fence_seq = retire_seq;
+
 	if (res.batch_count) {
 		u64 dva;
 		int ret;
@@ -394,6 +410,33 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 }
 
 /* ---- Ring ---- */
+
+/**
+ * tessera_submit_fence_seen() - whether a FENCE of this instance has run
+ * @vg: the instance, locked
+ *
+ * Until then the card's fence register still holds whatever the context's
+ * previous owner left there.
+ */
+bool tessera_submit_fence_seen(struct tessera_vgpu *vg)
+{
+	struct tessera_submit *sub = &vg->sub;
+	unsigned long flags;
+	bool seen;
+
+	lockdep_assert_held(&vg->lock);
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	seen = vg->fence_seen;
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+	if (seen || !sub->ring || !sub->fence_seq)
+		return seen;
+	if (tessera_submit_completed(vg, tessera_submit_head(vg)) < sub->fence_seq)
+		return false;
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	vg->fence_seen = true;
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+	return true;
+}
 
 u32 tessera_submit_head(struct tessera_vgpu *vg)
 {
@@ -519,6 +562,8 @@ void tessera_submit_deconfigure(struct tessera_vgpu *vg)
 	lockdep_assert_held(&vg->lock);
 	if (!sub->ring)
 		return;
+	tessera_submit_fence_seen(vg);
+	sub->fence_seq = 0;
 	tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se);
 	tessera_ctx_disable(vg->ctx);
 	tessera_submit_free_batches(vg);
@@ -569,6 +614,8 @@ void tessera_submit_reset(struct tessera_vgpu *vg)
 	lockdep_assert_held(&vg->lock);
 	if (!sub->ring)
 		return;
+	tessera_submit_fence_seen(vg);
+	sub->fence_seq = 0;
 	tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se);
 	tessera_submit_free_batches(vg);
 	sub->tail = 0;

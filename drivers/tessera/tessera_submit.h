@@ -40,6 +40,8 @@ struct tessera_shadow_buf {
  * @entries: ring entries (same as the guest's ring)
  * @tail: next shadow slot to fill; the tail the card was given
  * @seq: ring entries submitted since the ring was configured
+ * @fence_seq: ring sequence number after which the first FENCE submitted
+ *	since the ring was (re)started has run; 0 if none is pending
  * @batches: shadow batch buffers in submission order
  * @dva_pool: allocator of host device addresses above the guest's space
  * @pins: guest page frame (IOVA >> 12) -> struct tessera_pin
@@ -51,6 +53,7 @@ struct tessera_submit {
 	u32 entries;
 	u32 tail;
 	u64 seq;
+	u64 fence_seq;
 	struct list_head batches;
 	struct gen_pool *dva_pool;
 	struct xarray pins;
@@ -69,5 +72,6 @@ bool tessera_submit_busy(struct tessera_vgpu *vg);
 void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length);
 void tessera_submit_unpin_all(struct tessera_vgpu *vg);
 u32 tessera_submit_max_entries(void);
+bool tessera_submit_fence_seen(struct tessera_vgpu *vg);
 
 #endif /* TESSERA_SUBMIT_H */

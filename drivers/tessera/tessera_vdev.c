@@ -90,6 +90,11 @@ static void tessera_vgpu_ctx_irq(void *data, u32 status)
 				     fault.code, fault.index, fault.addr);
 		tessera_vgpu_fault(vg, fault.code, fault.index, fault.addr);
 	}
+	if (status & TESSERA_CTX_INT_FENCE) {
+		spin_lock(&vg->irq_lock);
+		vg->fence_seen = true;
+		spin_unlock(&vg->irq_lock);
+	}
 	tessera_vgpu_raise(vg, status & (TESSERA_CTX_INT_FENCE | TESSERA_CTX_INT_IDLE));
 	wake_up_all(&vg->idle_wq);
 }
@@ -483,6 +488,17 @@ static int tessera_vgpu_get_irq_info(unsigned long arg)
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/* A trigger from user space (loopback, as vfio-pci): signal unconditionally. */
+static void tessera_vgpu_soft_trigger(struct tessera_vgpu *vg, unsigned int index)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	if (vg->trigger && vg->irq_index == index)
+		eventfd_signal(vg->trigger);
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+}
+
 static unsigned int tessera_vgpu_irq_count(unsigned int index)
 {
 	return index == VFIO_PCI_MSI_IRQ_INDEX || index == VFIO_PCI_MSIX_IRQ_INDEX ?
@@ -521,12 +537,12 @@ static int tessera_vgpu_set_irqs(struct tessera_vgpu *vg, unsigned long arg)
 			if (vg->irq_index == hdr.index)
 				tessera_vgpu_release_trigger(vg);
 		} else {
-			tessera_vgpu_raise(vg, 0);
+			tessera_vgpu_soft_trigger(vg, hdr.index);
 		}
 		break;
 	case VFIO_IRQ_SET_DATA_BOOL:
 		if (*(u8 *)data)
-			tessera_vgpu_raise(vg, 0);
+			tessera_vgpu_soft_trigger(vg, hdr.index);
 		break;
 	case VFIO_IRQ_SET_DATA_EVENTFD: {
 		s32 fd = *(s32 *)data;
@@ -675,6 +691,8 @@ static int tessera_vgpu_init(struct vfio_device *vdev)
 		goto err_vram;
 	}
 	tessera_sched_set_weight(&tdev->sched, &vg->ctx->se, vg->type->weight);
+	vg->busy_base = tessera_ctx_busy_ns(vg->ctx);
+	vg->cmds_base = tessera_ctx_cmds_done(vg->ctx);
 	ret = tessera_mmu_init(&vg->mmu, &tdev->pdev->dev);
 	if (ret)
 		goto err_ctx;

@@ -10,6 +10,7 @@
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
 
+#include "tessera_ctx.h"
 #include "tessera_mmu.h"
 #include "tessera_submit.h"
 
@@ -64,6 +65,8 @@ struct tessera_vgpu_stats {
  * @ctx: the hardware context it runs on
  * @mmu: the context's page tables
  * @vram_offset: its slice's offset in BAR2
+ * @busy_base: the context's busy counter when the instance got it
+ * @cmds_base: the context's completed-commands counter then
  *
  * @lock: protects everything from here to @irq_lock: configuration space,
  *	register file, submission state, pins
@@ -83,6 +86,8 @@ struct tessera_vgpu_stats {
  * @fault_code: VF_FAULT_CODE
  * @fault_index: VF_FAULT_INDEX
  * @fault_addr: VF_FAULT_ADDR
+ * @fence_seen: a FENCE of this instance has run, so the card's fence
+ *	register holds this instance's value and not a previous tenant's
  * @irq_index: VFIO_PCI_MSI_IRQ_INDEX or VFIO_PCI_MSIX_IRQ_INDEX when
  *	@trigger is set
  * @trigger: eventfd signalled for the instance's one vector
@@ -99,6 +104,8 @@ struct tessera_vgpu {
 	struct tessera_ctx *ctx;
 	struct tessera_mmu mmu;
 	u64 vram_offset;
+	u64 busy_base;
+	u32 cmds_base;
 
 	struct mutex lock;	/* config, register file, submission, pins */
 	bool open;
@@ -117,6 +124,7 @@ struct tessera_vgpu {
 	u32 fault_code;
 	u32 fault_index;
 	u64 fault_addr;
+	bool fence_seen;
 	int irq_index;
 	struct eventfd_ctx *trigger;
 	wait_queue_head_t idle_wq;
@@ -127,6 +135,20 @@ struct tessera_vgpu {
 static inline struct tessera_vgpu *to_tessera_vgpu(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct tessera_vgpu, vdev);
+}
+
+/*
+ * The card's per-context counters carry over from the context's previous
+ * owner: an instance sees them relative to when it got the context.
+ */
+static inline u64 tessera_vgpu_busy_ns(struct tessera_vgpu *vg)
+{
+	return tessera_ctx_busy_ns(vg->ctx) - vg->busy_base;
+}
+
+static inline u32 tessera_vgpu_cmds_done(struct tessera_vgpu *vg)
+{
+	return tessera_ctx_cmds_done(vg->ctx) - vg->cmds_base;
 }
 
 /* tessera_vdev.c */

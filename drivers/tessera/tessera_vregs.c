@@ -231,24 +231,30 @@ static void tessera_vreg_int_enable_wr(struct tessera_vgpu *vg, u32 val)
 		tessera_vgpu_raise(vg, 0);
 }
 
+/* Zero until the instance's own first FENCE has run. */
+static u64 tessera_vreg_fence(struct tessera_vgpu *vg)
+{
+	return tessera_submit_fence_seen(vg) ? tessera_ctx_fence(vg->ctx) : 0;
+}
+
 static u32 tessera_vreg_fence_lo(struct tessera_vgpu *vg)
 {
-	return lower_32_bits(tessera_ctx_fence(vg->ctx));
+	return lower_32_bits(tessera_vreg_fence(vg));
 }
 
 static u32 tessera_vreg_fence_hi(struct tessera_vgpu *vg)
 {
-	return upper_32_bits(tessera_ctx_fence(vg->ctx));
+	return upper_32_bits(tessera_vreg_fence(vg));
 }
 
 static u32 tessera_vreg_busy_lo(struct tessera_vgpu *vg)
 {
-	return lower_32_bits(tessera_ctx_busy_ns(vg->ctx));
+	return lower_32_bits(tessera_vgpu_busy_ns(vg));
 }
 
 static u32 tessera_vreg_busy_hi(struct tessera_vgpu *vg)
 {
-	return upper_32_bits(tessera_ctx_busy_ns(vg->ctx));
+	return upper_32_bits(tessera_vgpu_busy_ns(vg));
 }
 
 static void tessera_vreg_reset_wr(struct tessera_vgpu *vg, u32 val)
