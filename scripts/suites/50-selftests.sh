@@ -9,6 +9,7 @@
 #
 # Environment: TESSERA_CARD (the -device spec, default tessera-card),
 # TESSERA_SELFTEST_TIMEOUT (seconds per test host, default 1200).
+# shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -uo pipefail
 
@@ -118,7 +119,7 @@ for group in "${groups[@]}"; do
 		/^#/ { print; next }
 		{ print "# " $0 }
 	' "$log")
-	plan=-1 ran=0 inner_fail=0 taint= hostmsg=
+	plan=-1 ran=0 inner_fail=0 taint='' hostmsg=''
 	while IFS= read -r line; do
 		case "$line" in
 		"PLAN "*) plan=${line#PLAN } ;;

@@ -8,6 +8,7 @@
 # Environment: TESSERA_CARD (the -device spec, default tessera-card),
 # TESSERA_NESTED_TIMEOUT (seconds for the test host, default 1800),
 # NESTED_ACCEL (kvm|tcg, passed to the client).
+# shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -uo pipefail
 
@@ -92,7 +93,7 @@ start=$SECONDS
 	-- "$top/selftests/clients/nested-client.sh" >"$log" 2>&1
 status=$?
 
-plan=-1 ran=0 inner_fail=0 taint=
+plan=-1 ran=0 inner_fail=0 taint=''
 while IFS= read -r line; do
 	case "$line" in
 	"ok "[0-9]*|"not ok "[0-9]*)
