@@ -265,7 +265,7 @@ static void tessera_vreg_reset_wr(struct tessera_vgpu *vg, u32 val)
 
 static u32 tessera_vreg_cmds_done(struct tessera_vgpu *vg)
 {
-	return tessera_ctx_cmds_done(vg->ctx);
+	return tessera_vgpu_cmds_done(vg);
 }
 
 static u32 tessera_vreg_weight(struct tessera_vgpu *vg)
