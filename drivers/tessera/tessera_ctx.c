@@ -23,8 +23,8 @@ static irqreturn_t tessera_ctx_irq(int irq, void *arg)
 		return IRQ_NONE;
 	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_INT_STATUS), status);
 
-	if (status & TESSERA_CTX_INT_FAULT)
-		tessera_sched_ctx_stopped(&tdev->sched, &ctx->se);
+	/* Accounting and tracing; a fault takes the context off its engine. */
+	tessera_sched_ctx_irq(&tdev->sched, &ctx->se, status);
 
 	spin_lock(&ctx->owner_lock);
 	if (ctx->irq_fn)

@@ -54,10 +54,22 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_state);
 
+/* Recent context switches: "engine latency-ns preempted" per line, oldest first. */
+static int tessera_debugfs_switch_latency_show(struct seq_file *m, void *unused)
+{
+	struct tessera_device *tdev = m->private;
+
+	tessera_sched_dump_latency(&tdev->sched, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_switch_latency);
+
 void tessera_debugfs_init(struct tessera_device *tdev)
 {
 	tdev->debugfs = debugfs_create_dir(pci_name(tdev->pdev), tessera_debugfs_root);
 	debugfs_create_file("state", 0400, tdev->debugfs, tdev, &tessera_debugfs_state_fops);
+	debugfs_create_file("switch_latency", 0400, tdev->debugfs, tdev,
+			    &tessera_debugfs_switch_latency_fops);
 }
 
 void tessera_debugfs_fini(struct tessera_device *tdev)

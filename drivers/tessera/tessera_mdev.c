@@ -174,6 +174,14 @@ static struct attribute *tessera_mdev_attrs[] = {
 	&dev_attr_context.attr,
 	&dev_attr_vram_offset.attr,
 	&dev_attr_stats.attr,
+	&tessera_sched_attr_weight.attr,
+	&tessera_sched_attr_sched_stats.attr,
+	&tessera_sched_attr_commands_completed.attr,
+	&tessera_sched_attr_commands_faulted.attr,
+	&tessera_sched_attr_preemptions.attr,
+	&tessera_sched_attr_resets.attr,
+	&tessera_sched_attr_watchdog_faults.attr,
+	&tessera_sched_attr_engine.attr,
 	NULL,
 };
 

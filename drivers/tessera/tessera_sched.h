@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tessera engine scheduler: which context runs on which engine, and when.
+ *
+ * Each engine has a run queue (struct tessera_runqueue, the pure policy
+ * core in tessera_policy.c). A context is placed on one engine when it is
+ * attached and time-slices there with the other contexts of that engine,
+ * charged with the busy time the card itself counted.
  */
 #ifndef TESSERA_SCHED_H
 #define TESSERA_SCHED_H
 
 #include <linux/hrtimer.h>
-#include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
 #include "tessera_hw.h"
+#include "tessera_policy.h"
 
 struct seq_file;
 struct tessera_ctx;
@@ -20,110 +25,176 @@ struct tessera_engine;
 struct tessera_sched;
 
 /**
+ * struct tessera_sched_stats - what the scheduler counted for one instance
+ * @submits: doorbells that gave the context new work
+ * @sched_in: times the context was switched onto its engine
+ * @slices: slices granted (a context that keeps its engine gets a new one)
+ * @charged_ns: card busy time charged to the policy
+ * @faults: card faults raised by the context
+ * @watchdog_faults: of those, commands stopped by the card's watchdog
+ * @resets: times the context was taken off and reset (VF_RESET, FLR,
+ *	ring reconfiguration, forced recovery)
+ */
+struct tessera_sched_stats {
+	u64 submits;
+	u64 sched_in;
+	u64 slices;
+	u64 charged_ns;
+	u64 faults;
+	u64 watchdog_faults;
+	u64 resets;
+};
+
+/**
  * struct tessera_sched_entity - a context as the scheduler sees it
  * @ctx: the context
- * @rq_node: link in the policy's run queue
- * @queued: on the run queue
+ * @pe: its entry in its engine's run queue
+ * @home: the engine whose run queue holds it, NULL when detached
  * @engine: engine the context is loaded on, or being switched to
  * @leaving: engine that still has the context loaded while switching away
  * @has_work: submitted work not known to be finished
- * @stopped: faulted or being torn down: never picked
+ * @stopped: faulted, detached or being torn down: never picked
+ * @attached_once: attached at least once since allocation (so the next
+ *	detach is a reset)
  * @weight: share of engine time relative to the other entities
+ * @busy_seen: the card's CTX_BUSY_NS when last charged
+ * @busy_base: CTX_BUSY_NS when the context was allocated
+ * @cmds_base: CTX_CMDS_DONE when the context was allocated
+ * @preempt_base: CTX_PREEMPTIONS when the context was allocated
+ * @stats: counters
  *
  * All fields except @ctx are protected by the scheduler's lock.
  */
 struct tessera_sched_entity {
 	struct tessera_ctx *ctx;
-	struct list_head rq_node;
-	bool queued;
+	struct tessera_policy_entity pe;
+	struct tessera_engine *home;
 	struct tessera_engine *engine;
 	struct tessera_engine *leaving;
 	bool has_work;
 	bool stopped;
+	bool attached_once;
 	u32 weight;
+	u64 busy_seen;
+	u64 busy_base;
+	u32 cmds_base;
+	u32 preempt_base;
+	struct tessera_sched_stats stats;
 };
+
+#define TESSERA_SWITCH_LAT_SAMPLES	4096
 
 /**
  * struct tessera_engine - one engine of the card
  * @sched: the scheduler
  * @id: engine number
+ * @rq: the run queue of the contexts placed on this engine
+ * @nr_entities: contexts placed on this engine
+ * @total_weight: their summed weight, for placing the next one
  * @current_se: context loaded or being loaded, NULL when stopped
  * @switching: an ENG_SUBMIT is in flight, ENG_INT_SWITCHED not seen yet
- * @slice_timer: ends the current time slice
+ * @throttled: fixed share: left idle until the next period
+ * @next_slice_ns: slice of the context being switched in
+ * @slice_timer: ends the current slice (or the throttled wait)
  * @switches: switches this driver requested
+ * @slice_ends: slices that ran out
+ * @idle_waits: times fixed share left the engine idle with work waiting
+ * @sched_ns: host time spent deciding (the scheduler's CPU overhead)
+ * @decisions: scheduling decisions taken
+ * @lat_ns: ENG_SWITCH_LAT_NS of recent switches (ring buffer)
+ * @lat_preempted: whether that switch stopped a command midway
+ * @lat_count: samples written to @lat_ns, ever
+ * @hw_preemptions: ENG_PREEMPTIONS at the last switch
  *
  * Fields are protected by the scheduler's lock.
  */
 struct tessera_engine {
 	struct tessera_sched *sched;
 	u32 id;
+	struct tessera_runqueue rq;
+	unsigned int nr_entities;
+	u32 total_weight;
 	struct tessera_sched_entity *current_se;
 	bool switching;
+	bool throttled;
+	u64 next_slice_ns;
 	struct hrtimer slice_timer;
 	u64 switches;
-};
-
-/**
- * struct tessera_sched_policy - how the next context is chosen
- * @name: shown in debugfs
- * @enqueue: add an entity that has work and is not on an engine
- * @dequeue: remove a queued entity
- * @pick_next: remove and return the entity @eng should run next, or NULL;
- *	must skip entities for which tessera_sched_can_run() is false
- * @has_waiting: whether any queued entity could run
- * @timeslice_ns: how long @se may keep an engine while others wait
- *
- * Called with the scheduler's lock held. A policy keeps its state in
- * struct tessera_sched::policy_data and the entities' @rq_node.
- */
-struct tessera_sched_policy {
-	const char *name;
-	void (*enqueue)(struct tessera_sched *sched, struct tessera_sched_entity *se);
-	void (*dequeue)(struct tessera_sched *sched, struct tessera_sched_entity *se);
-	struct tessera_sched_entity *(*pick_next)(struct tessera_sched *sched,
-						  struct tessera_engine *eng);
-	bool (*has_waiting)(struct tessera_sched *sched);
-	u64 (*timeslice_ns)(struct tessera_sched *sched, struct tessera_sched_entity *se);
+	u64 slice_ends;
+	u64 idle_waits;
+	u64 sched_ns;
+	u64 decisions;
+	u32 lat_ns[TESSERA_SWITCH_LAT_SAMPLES];
+	unsigned long lat_preempted[BITS_TO_LONGS(TESSERA_SWITCH_LAT_SAMPLES)];
+	u64 lat_count;
+	u32 hw_preemptions;
 };
 
 /**
  * struct tessera_sched - scheduler of one card
  * @tdev: the card
- * @lock: protects the engines, the entities and the policy's run queue;
- *	taken in interrupt context
- * @policy: the policy
- * @runqueue: the round-robin policy's queue of entities with work
+ * @lock: protects the engines, the entities and the run queues; taken in
+ *	interrupt context
+ * @policy: policy of every engine's run queue
+ * @slice_ns: configured slice
+ * @preempt: switches may stop a command midway (else only at boundaries)
+ * @watchdog_ns: the card's per-command bound, 0 = off
  * @engines: the card's engines
  * @num_engines: entries in @engines
  * @idle_wq: woken when a context leaves an engine
- * @timeslice_ns: default slice
+ * @sysfs_group: the per-card attributes are registered
  */
 struct tessera_sched {
 	struct tessera_device *tdev;
-	spinlock_t lock;	/* engines, entities, run queue; irq-safe */
-	const struct tessera_sched_policy *policy;
-	struct list_head runqueue;
+	spinlock_t lock;	/* engines, entities, run queues; irq-safe */
+	enum tessera_policy_kind policy;
+	u64 slice_ns;
+	bool preempt;
+	u64 watchdog_ns;
 	struct tessera_engine engines[TESSERA_MAX_ENGINES];
 	unsigned int num_engines;
 	wait_queue_head_t idle_wq;
-	u64 timeslice_ns;
+	bool sysfs_group;
 };
 
 int tessera_sched_init(struct tessera_device *tdev);
 void tessera_sched_fini(struct tessera_device *tdev);
 void tessera_sched_entity_init(struct tessera_sched_entity *se, struct tessera_ctx *ctx);
 void tessera_sched_entity_reset(struct tessera_sched_entity *se);
-void tessera_sched_set_weight(struct tessera_sched *sched, struct tessera_sched_entity *se,
-			      u32 weight);
+int tessera_sched_set_weight(struct tessera_sched *sched, struct tessera_sched_entity *se,
+			     u32 weight);
+u32 tessera_sched_get_weight(struct tessera_sched *sched, struct tessera_sched_entity *se);
 
-bool tessera_sched_can_run(struct tessera_sched_entity *se);
 void tessera_sched_kick(struct tessera_sched *sched, struct tessera_sched_entity *se);
+void tessera_sched_ctx_irq(struct tessera_sched *sched, struct tessera_sched_entity *se,
+			   u32 status);
 void tessera_sched_ctx_stopped(struct tessera_sched *sched, struct tessera_sched_entity *se);
 int tessera_sched_detach(struct tessera_sched *sched, struct tessera_sched_entity *se);
 void tessera_sched_attach(struct tessera_sched *sched, struct tessera_sched_entity *se);
 void tessera_sched_engine_irq(struct tessera_sched *sched, unsigned int engine, u32 status);
 void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m);
+void tessera_sched_dump_latency(struct tessera_sched *sched, struct seq_file *m);
 
-extern const struct tessera_sched_policy tessera_sched_policy_rr;
+/* tessera_sched_sysfs.c: per-instance files, listed in the mdev group */
+struct device_attribute;
+extern struct device_attribute tessera_sched_attr_weight;
+extern struct device_attribute tessera_sched_attr_sched_stats;
+extern struct device_attribute tessera_sched_attr_commands_completed;
+extern struct device_attribute tessera_sched_attr_commands_faulted;
+extern struct device_attribute tessera_sched_attr_preemptions;
+extern struct device_attribute tessera_sched_attr_resets;
+extern struct device_attribute tessera_sched_attr_watchdog_faults;
+extern struct device_attribute tessera_sched_attr_engine;
+
+int tessera_sched_sysfs_init(struct tessera_device *tdev);
+void tessera_sched_sysfs_fini(struct tessera_device *tdev);
+
+/* setters shared by sysfs and module parameters */
+int tessera_sched_set_policy(struct tessera_sched *sched, enum tessera_policy_kind kind);
+int tessera_sched_set_slice(struct tessera_sched *sched, u64 slice_ns);
+int tessera_sched_set_preempt(struct tessera_sched *sched, bool preempt);
+void tessera_sched_set_watchdog(struct tessera_sched *sched, u64 watchdog_ns);
+void tessera_sched_read_stats(struct tessera_sched *sched, struct tessera_sched_entity *se,
+			      struct tessera_sched_stats *stats);
 
 #endif /* TESSERA_SCHED_H */

@@ -270,7 +270,8 @@ static u32 tessera_vreg_cmds_done(struct tessera_vgpu *vg)
 
 static u32 tessera_vreg_weight(struct tessera_vgpu *vg)
 {
-	return vg->type->weight;
+	/* The type's 8/N unless changed in sysfs (tessera/weight). */
+	return tessera_sched_get_weight(&vg->tdev->sched, &vg->ctx->se);
 }
 
 static u32 tessera_vreg_caps(struct tessera_vgpu *vg)

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the scheduler selftests and benchmark (see sched_lib.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched_lib.h"
+
+int sl_card_path(char *out, size_t len, const char *file)
+{
+	char parent[256];
+	int ret = tsr_find_parent(parent, sizeof(parent));
+
+	if (ret)
+		return ret;
+	snprintf(out, len, "/sys/bus/pci/devices/%s/tessera/%s", parent, file);
+	return 0;
+}
+
+static int write_errno(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+int sl_card_write_errno(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	if (sl_card_path(path, sizeof(path), file))
+		return ENODEV;
+	return write_errno(path, val);
+}
+
+int sl_card_write(const char *file, const char *val)
+{
+	int err = sl_card_write_errno(file, val);
+
+	if (err)
+		fprintf(stderr, "# writing '%s' to card's tessera/%s: %s\n", val, file,
+			strerror(err));
+	return -err;
+}
+
+long long sl_card_read(const char *file)
+{
+	char path[PATH_MAX], buf[128];
+
+	if (sl_card_path(path, sizeof(path), file) || tsr_sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 0);
+}
+
+int sl_setup(struct sl_inst *s, const char *type)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = tsr_instance_setup(&s->inst, type);
+	if (ret)
+		return ret;
+	snprintf(s->sysdir, sizeof(s->sysdir), "/sys/bus/mdev/devices/%s/tessera", s->inst.uuid);
+	ret = tsr_ring_setup(&s->inst, &s->ring, SL_RING_IOVA, SL_RING_ENTRIES);
+	if (ret) {
+		tsr_instance_teardown(&s->inst);
+		return ret;
+	}
+	s->ring_ready = true;
+	return 0;
+}
+
+void sl_teardown(struct sl_inst *s)
+{
+	if (s->inst.created)
+		tsr_instance_teardown(&s->inst);
+}
+
+int sl_inst_write_errno(struct sl_inst *s, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", s->sysdir, file);
+	return write_errno(path, val);
+}
+
+int sl_inst_write(struct sl_inst *s, const char *file, const char *val)
+{
+	int err = sl_inst_write_errno(s, file, val);
+
+	if (err)
+		fprintf(stderr, "# writing '%s' to %s/%s: %s\n", val, s->sysdir, file,
+			strerror(err));
+	return -err;
+}
+
+long long sl_inst_read(struct sl_inst *s, const char *file)
+{
+	char path[PATH_MAX], buf[128];
+
+	snprintf(path, sizeof(path), "%s/%s", s->sysdir, file);
+	if (tsr_sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 0);
+}
+
+uint64_t sl_busy(struct sl_inst *s)
+{
+	return tsr_reg64(&s->inst, TESSERA_VF_BUSY_NS_LO);
+}
+
+uint32_t sl_queued(struct sl_inst *s)
+{
+	uint32_t head = tsr_reg(&s->inst, TESSERA_VF_RING_HEAD);
+
+	return (s->ring.tail - head) & (s->ring.entries - 1);
+}
+
+int sl_top_up(struct sl_inst *s, uint64_t usec)
+{
+	uint32_t queued = sl_queued(s), free_entries, i;
+	struct tessera_cmd c = tsr_cmd_busy(usec);
+
+	/* One entry stays empty: a full ring would read as an empty one. */
+	free_entries = s->ring.entries - 1 - queued;
+	/* Top up only below half: fewer doorbells, the same saturation. */
+	if (queued >= s->ring.entries / 2)
+		return 0;
+	for (i = 0; i < free_entries; i++)
+		tsr_ring_push(&s->ring, &c);
+	return tsr_ring_kick(&s->ring);
+}
+
+int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
+	      uint64_t window_ns, uint64_t *delta, int timeout_ms)
+{
+	uint64_t start[32], deadline = tsr_now_ms() + timeout_ms, sum;
+	int i, ret;
+
+	if (n > 32)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (active[i]) {
+			ret = sl_top_up(v[i], busy_us);
+			if (ret)
+				return ret;
+		}
+	}
+	for (i = 0; i < n; i++)
+		start[i] = sl_busy(v[i]);
+	for (;;) {
+		sum = 0;
+		for (i = 0; i < n; i++) {
+			delta[i] = sl_busy(v[i]) - start[i];
+			sum += delta[i];
+		}
+		if (sum >= window_ns)
+			return 0;
+		for (i = 0; i < n; i++) {
+			uint32_t st = tsr_reg(&v[i]->inst, TESSERA_VF_STATUS);
+
+			if (st & TESSERA_VF_STATUS_FAULTED) {
+				fprintf(stderr, "# instance %d faulted: code 0x%x\n", i,
+					tsr_reg(&v[i]->inst, TESSERA_VF_FAULT_CODE));
+				return -EIO;
+			}
+			if (active[i]) {
+				ret = sl_top_up(v[i], busy_us);
+				if (ret)
+					return ret;
+			}
+		}
+		if (tsr_now_ms() > deadline) {
+			fprintf(stderr, "# window of %llu ns not reached: %llu ns in %d ms\n",
+				(unsigned long long)window_ns, (unsigned long long)sum, timeout_ms);
+			return -ETIMEDOUT;
+		}
+		/* Poll interval: well under a slice, so a window overshoots little. */
+		usleep(200);
+	}
+}
+
+double sl_jain(const double *x, int n)
+{
+	double sum = 0, sq = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sum += x[i];
+		sq += x[i] * x[i];
+	}
+	return sq > 0 ? sum * sum / (n * sq) : 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the scheduler selftests and benchmark: instances kept busy
+ * with BUSY commands, engine-time windows measured with the card's own
+ * per-instance busy counters (VF_BUSY_NS), and the scheduler's sysfs files.
+ */
+#ifndef TESSERA_SCHED_LIB_H
+#define TESSERA_SCHED_LIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vfio_util.h"
+
+#define SL_RING_IOVA	0x00100000ull
+#define SL_RING_ENTRIES	64
+
+struct sl_inst {
+	struct tsr_instance inst;
+	struct tsr_ring ring;
+	char sysdir[300];	/* /sys/bus/mdev/devices/<uuid>/tessera */
+	bool ring_ready;
+};
+
+/* /sys/bus/pci/devices/<card>/tessera/<file> of the card named by TESSERA_PARENT or found */
+int sl_card_path(char *out, size_t len, const char *file);
+int sl_card_write(const char *file, const char *val);
+/* a card file as a number; -1 when unreadable */
+long long sl_card_read(const char *file);
+/* the write's errno (0 = accepted) */
+int sl_card_write_errno(const char *file, const char *val);
+
+int sl_setup(struct sl_inst *s, const char *type);
+void sl_teardown(struct sl_inst *s);
+int sl_inst_write(struct sl_inst *s, const char *file, const char *val);
+int sl_inst_write_errno(struct sl_inst *s, const char *file, const char *val);
+long long sl_inst_read(struct sl_inst *s, const char *file);
+
+/* VF_BUSY_NS: card time spent on the instance */
+uint64_t sl_busy(struct sl_inst *s);
+/* fills the ring's free entries with BUSY(@usec) and rings the doorbell */
+int sl_top_up(struct sl_inst *s, uint64_t usec);
+/* entries queued and not yet consumed by the card */
+uint32_t sl_queued(struct sl_inst *s);
+
+/*
+ * Keeps every instance in @v[0..n) saturated with BUSY(@busy_us) until
+ * their summed busy time grew by @window_ns of card time; @delta[i] gets
+ * each one's growth. Fails (-EIO) if one faults, -ETIMEDOUT after
+ * @timeout_ms. @active[i] false: that instance is left alone (idle).
+ */
+int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
+	      uint64_t window_ns, uint64_t *delta, int timeout_ms);
+
+/* Jain's fairness index of x[0..n): 1 = perfectly even */
+double sl_jain(const double *x, int n);
+
+#endif /* TESSERA_SCHED_LIB_H */
