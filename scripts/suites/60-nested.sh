@@ -6,6 +6,7 @@
 # (selftests/clients/nested-client.sh). One TAP stream, plan last.
 #
 # Environment: TESSERA_CARD (the -device spec, default tessera-card),
+# TESSERA_TESTHOST_CPU (the test host's -cpu, default max),
 # TESSERA_NESTED_TIMEOUT (seconds for the test host, default 1800),
 # NESTED_ACCEL (kvm|tcg, passed to the client).
 # shellcheck source=scripts/suites/lib.sh
@@ -88,11 +89,13 @@ for need in /usr/bin/mdevctl /usr/bin/qemu-system-x86_64; do
 	fi
 done
 
-# The test host's CPU must offer SVM for kvm-amd: qemu64 does, say so.
+# The test host's CPU must offer SVM for kvm-amd (TESSERA_TESTHOST_CPU,
+# default "max": every feature TCG emulates, SVM and NPT included).
+cpu=${TESSERA_TESTHOST_CPU:-max}
 log=$logs/client.log
 start=$SECONDS
 "$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --nested-kvm \
-	--qemu-arg -cpu --qemu-arg qemu64,+svm --mem 2G \
+	--qemu-arg -cpu --qemu-arg "$cpu" --mem 2G \
 	${NESTED_ACCEL:+--env "NESTED_ACCEL=$NESTED_ACCEL"} \
 	--env "NESTED_INITRAMFS=$initramfs" \
 	--timeout "$vm_timeout" --name nested-client \

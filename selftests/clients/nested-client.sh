@@ -174,10 +174,15 @@ if [ -z "$accel" ]; then
 		start=$SECONDS
 		run_nested kvm 300
 		status=$?
+		last=$(grep -v '^[[:space:]]*$' "$work/nested.kvm" | tail -n 1)
 		if grep -q 'TESSERA-NESTED begin' "$work/nested.kvm"; then
 			accel=kvm
 		else
-			why_tcg="-accel kvm exited with status $status after $((SECONDS - start)) s before the guest's init ran: $(grep -v '^$' "$work/nested.kvm" | tail -n 1)"
+			echo "# nested guest under -accel kvm: exit status $status, its output (last lines):"
+			tail -n 15 "$work/nested.kvm" | sed 's/^/#   kvm: /'
+			echo "# test host kernel messages about kvm:"
+			dmesg | grep -i -E 'kvm|svm' | tail -n 10 | sed 's/^/#   dmesg: /'
+			why_tcg="-accel kvm exited with status $status after $((SECONDS - start)) s before the guest's init ran${last:+: $last}"
 		fi
 	fi
 	if [ -z "$accel" ]; then

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sched_lib.h"
@@ -145,10 +146,39 @@ int sl_top_up(struct sl_inst *s, uint64_t usec)
 	return tsr_ring_kick(&s->ring);
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+/*
+ * Reads every instance's busy counter close together: one engine runs one
+ * of them at a time, so the counters move while we read, and a read spread
+ * over a long time (the reader preempted) would credit the running one.
+ * Retries until one pass takes at most SL_READ_SPREAD_US.
+ */
+#define SL_READ_SPREAD_US	200
+static void read_all_busy(struct sl_inst **v, int n, uint64_t *busy)
+{
+	int i, tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		uint64_t t0 = now_us();
+
+		for (i = 0; i < n; i++)
+			busy[i] = sl_busy(v[i]);
+		if (now_us() - t0 <= SL_READ_SPREAD_US)
+			return;
+	}
+}
+
 int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 	      uint64_t window_ns, uint64_t *delta, int timeout_ms)
 {
-	uint64_t start[32], deadline = tsr_now_ms() + timeout_ms, sum;
+	uint64_t start[32], now[32], deadline = tsr_now_ms() + timeout_ms, sum;
 	int i, ret;
 
 	if (n > 32)
@@ -160,12 +190,12 @@ int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 				return ret;
 		}
 	}
-	for (i = 0; i < n; i++)
-		start[i] = sl_busy(v[i]);
+	read_all_busy(v, n, start);
 	for (;;) {
+		read_all_busy(v, n, now);
 		sum = 0;
 		for (i = 0; i < n; i++) {
-			delta[i] = sl_busy(v[i]) - start[i];
+			delta[i] = now[i] - start[i];
 			sum += delta[i];
 		}
 		if (sum >= window_ns)

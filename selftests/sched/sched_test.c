@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -116,6 +117,29 @@ TEST_F_TIMEOUT(sched, settings_are_validated, TSR_TEST_TIMEOUT_S)
 	EXPECT_EQ(64, tsr_reg(&a->inst, TESSERA_VF_WEIGHT));
 }
 
+/* The driver's view of engine 0 (timer lateness, decisions), for the log. */
+static void log_engine_state(struct __test_metadata *_metadata)
+{
+	char parent[256], path[400], line[1024];
+	FILE *f;
+
+	if (tsr_find_parent(parent, sizeof(parent)))
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tessera/%s/state", parent);
+	f = fopen(path, "r");
+	if (!f) {
+		/* The test host does not mount debugfs itself. */
+		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+		f = fopen(path, "r");
+	}
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "engine 0: driver:", 17))
+			TH_LOG("%s", line);
+	fclose(f);
+}
+
 /* Measures @windows windows of @slices slices; checks every share against @want. */
 static void check_shares(struct __test_metadata *_metadata, FIXTURE_DATA(sched) *self,
 			 int n, const double *want, double tolerance, int windows, int slices)
@@ -158,6 +182,7 @@ static void check_shares(struct __test_metadata *_metadata, FIXTURE_DATA(sched) 
 	}
 	TH_LOG("largest error of a share in a window of %d slices: %.2f percentage points",
 	       slices, worst * 100);
+	log_engine_state(_metadata);
 }
 
 /*
