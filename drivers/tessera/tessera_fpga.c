@@ -12,12 +12,22 @@
  * vfpga-4 also GEMM_TILE, the function that needs the most fabric. A type
  * is offered only if the card has the regions for it. available_instances
  * counts what is free now: regions, contexts and device memory.
+ *
+ * With vfpga_share = N > 1 (module parameter, read at probe), each card
+ * region serves up to N instance regions in turn (tessera_fpga_share.c):
+ * available_instances then counts those turns.
  */
 #include <linux/bitmap.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "tessera_drv.h"
 #include "tessera_vfpga.h"
+
+static unsigned int vfpga_share = 1;
+module_param(vfpga_share, uint, 0444);
+MODULE_PARM_DESC(vfpga_share,
+		 "vFPGA instance regions one card region serves in turn (1 = owned outright, user pages passed through; up to 8)");
 
 static const unsigned int tessera_vfpga_sizes[TESSERA_NUM_VFPGA_TYPES] = { 1, 2, 4 };
 
@@ -65,6 +75,48 @@ bool tessera_vfpga_is_type(struct mdev_type *mtype)
 	return false;
 }
 
+/*
+ * Picks @count distinct card regions with a turn free, the least loaded
+ * first; with @phys NULL only says whether it could. Lock held.
+ */
+static bool tessera_fpga_pick_shared(struct tessera_fpga *fpga, unsigned int count,
+				     const unsigned int *tenants, unsigned int *phys)
+{
+	unsigned int nr = fpga->tdev->num_regions, i, r, best;
+	unsigned long taken = 0;
+
+	for (i = 0; i < count; i++) {
+		best = nr;
+		for (r = 0; r < nr; r++)
+			if (!(taken & BIT(r)) && tenants[r] < fpga->share &&
+			    (best == nr || tenants[r] < tenants[best]))
+				best = r;
+		if (best == nr)
+			return false;
+		taken |= BIT(best);
+		if (phys)
+			phys[i] = best;
+	}
+	return true;
+}
+
+/* Instances of @count regions that fit the free turns now. Lock held. */
+static unsigned int tessera_fpga_count_shared(struct tessera_fpga *fpga, unsigned int count)
+{
+	unsigned int tenants[TESSERA_MAX_REGIONS], phys[TESSERA_VFPGA_MAX_REGIONS];
+	unsigned int r, fit = 0;
+
+	lockdep_assert_held(&fpga->lock);
+	for (r = 0; r < fpga->tdev->num_regions; r++)
+		tenants[r] = fpga->slots[r].tenants;
+	while (tessera_fpga_pick_shared(fpga, count, tenants, phys)) {
+		for (r = 0; r < count; r++)
+			tenants[phys[r]]++;
+		fit++;
+	}
+	return fit;
+}
+
 unsigned int tessera_vfpga_get_available(struct mdev_type *mtype)
 {
 	struct tessera_vfpga_type *type = to_tessera_vfpga_type(mtype);
@@ -73,10 +125,14 @@ unsigned int tessera_vfpga_get_available(struct mdev_type *mtype)
 	unsigned int regions, contexts;
 
 	mutex_lock(&fpga->lock);
-	regions = tdev->num_regions - bitmap_weight(&fpga->owned, tdev->num_regions);
+	if (fpga->share > 1)
+		regions = tessera_fpga_count_shared(fpga, type->regions);
+	else
+		regions = (tdev->num_regions - bitmap_weight(&fpga->owned, tdev->num_regions)) /
+			  type->regions;
 	mutex_unlock(&fpga->lock);
 	contexts = tessera_ctx_free_count(tdev);
-	regions = min(regions / type->regions, contexts);
+	regions = min(regions, contexts);
 	if (!regions)
 		return 0;
 	return tessera_vram_count_fit(tdev, type->base.vram_size, regions);
@@ -91,8 +147,10 @@ ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
 	bool first = true;
 
 	len = sysfs_emit(buf,
-			 "vFPGA, %u reconfigurable region%s owned in space: %llu MiB device memory (BAR2 %llu MiB), 1 hardware context, images up to %llu KiB, may load",
-			 type->regions, type->regions > 1 ? "s" : "", type->base.vram_size >> 20,
+			 "vFPGA, %u reconfigurable region%s %s: %llu MiB device memory (BAR2 %llu MiB), 1 hardware context, images up to %llu KiB, may load",
+			 type->regions, type->regions > 1 ? "s" : "",
+			 fpga->share > 1 ? "time-shared with other instances" : "owned in space",
+			 type->base.vram_size >> 20,
 			 type->base.bar2_size >> 20, fpga->capacity >> 10);
 	for (fn = 1; fn < TESSERA_NUM_FUNCTIONS; fn++) {
 		if (!(type->functions & BIT(fn)))
@@ -163,8 +221,21 @@ int tessera_fpga_claim_regions(struct tessera_fpga *fpga, unsigned int count,
 			       unsigned int *phys)
 {
 	unsigned int nr = fpga->tdev->num_regions, r, got = 0;
+	unsigned int tenants[TESSERA_MAX_REGIONS];
 
 	mutex_lock(&fpga->lock);
+	if (fpga->share > 1) {
+		for (r = 0; r < nr; r++)
+			tenants[r] = fpga->slots[r].tenants;
+		if (!tessera_fpga_pick_shared(fpga, count, tenants, phys)) {
+			mutex_unlock(&fpga->lock);
+			return -ENOSPC;
+		}
+		for (r = 0; r < count; r++)
+			fpga->slots[phys[r]].tenants++;
+		mutex_unlock(&fpga->lock);
+		return 0;
+	}
 	if (nr - bitmap_weight(&fpga->owned, nr) < count) {
 		mutex_unlock(&fpga->lock);
 		return -ENOSPC;
@@ -186,8 +257,12 @@ void tessera_fpga_release_regions(struct tessera_fpga *fpga, unsigned int count,
 	unsigned int i;
 
 	mutex_lock(&fpga->lock);
-	for (i = 0; i < count; i++)
-		__clear_bit(phys[i], &fpga->owned);
+	for (i = 0; i < count; i++) {
+		if (fpga->share > 1)
+			fpga->slots[phys[i]].tenants--;
+		else
+			__clear_bit(phys[i], &fpga->owned);
+	}
 	mutex_unlock(&fpga->lock);
 }
 
@@ -219,6 +294,10 @@ void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32
 
 	if (!fpga || phys >= TESSERA_MAX_REGIONS)
 		return;
+	if (fpga->share > 1) {
+		tessera_fpga_share_irq(&fpga->slots[phys], status);
+		return;
+	}
 	spin_lock_irqsave(&fpga->owner_lock, flags);
 	if (fpga->owner[phys])
 		tessera_vfpga_region_event(fpga->owner[phys], status);
@@ -229,12 +308,13 @@ void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32
  * tessera_fpga_init() - read the card's region capabilities
  * @tdev: the card, registers mapped and capabilities read
  *
- * Return: 0 or -ENOMEM. A card without regions gets no vFPGA types.
+ * Return: 0 or a negative errno. A card without regions gets no vFPGA types.
  */
 int tessera_fpga_init(struct tessera_device *tdev)
 {
 	struct tessera_fpga *fpga;
 	unsigned int r;
+	int ret;
 
 	fpga = kzalloc(sizeof(*fpga), GFP_KERNEL);
 	if (!fpga)
@@ -252,7 +332,18 @@ int tessera_fpga_init(struct tessera_device *tdev)
 		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_ENABLE), 0);
 		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_STATUS), ~0u);
 	}
+	fpga->share = clamp(vfpga_share, 1U, (unsigned int)TESSERA_VFPGA_MAX_SHARE);
+	/* The interrupt handler may look at the slots as soon as this is set. */
 	tdev->fpga = fpga;
+	if (fpga->share > 1 && tdev->num_regions) {
+		ret = tessera_fpga_share_init(fpga);
+		if (ret) {
+			tdev->fpga = NULL;
+			mutex_destroy(&fpga->lock);
+			kfree(fpga);
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -263,6 +354,8 @@ void tessera_fpga_fini(struct tessera_device *tdev)
 
 	if (!fpga)
 		return;
+	if (fpga->share > 1)
+		tessera_fpga_share_fini(fpga);
 	for (r = 0; r < tdev->num_regions; r++)
 		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_ENABLE), 0);
 	WARN_ON(fpga->owned);

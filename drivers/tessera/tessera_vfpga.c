@@ -64,7 +64,7 @@ static u64 tessera_vfpga_rgn_rd64(struct tessera_vfpga_region *vr, u32 reg_lo)
 
 /* ---- Host copies of images ---- */
 
-static void tessera_fpga_image_free(struct tessera_fpga_image *img)
+void tessera_fpga_image_free(struct tessera_fpga_image *img)
 {
 	unsigned int i;
 
@@ -126,13 +126,23 @@ static void tessera_fpga_image_unmap_pages(struct tessera_vfpga *vf,
 	gen_pool_free(vg->sub.dva_pool, img->dva, (size_t)img->npages * PAGE_SIZE);
 }
 
-static void tessera_fpga_image_unmap(struct tessera_vfpga *vf, struct tessera_fpga_image *img)
+/*
+ * Takes the copy out of the device's view. The caller owns @img: the
+ * instance lock, or for a time-shared region the slot's thread.
+ */
+void tessera_fpga_image_unmap(struct tessera_vfpga *vf, struct tessera_fpga_image *img)
 {
-	lockdep_assert_held(&vf->vg.lock);
 	if (!img || !img->mapped)
 		return;
 	tessera_fpga_image_unmap_pages(vf, img, img->npages);
 	img->mapped = false;
+}
+
+/* Unmap and free a copy nobody uses any more (NULL: nothing). */
+void tessera_fpga_image_release(struct tessera_vfpga *vf, struct tessera_fpga_image *img)
+{
+	tessera_fpga_image_unmap(vf, img);
+	tessera_fpga_image_free(img);
 }
 
 /*
@@ -178,13 +188,18 @@ static bool tessera_vfpga_loading(struct tessera_vfpga_region *vr)
 	unsigned long flags;
 	bool loading;
 
+	if (vr->slot)
+		return tessera_fpga_share_busy(vr);
 	spin_lock_irqsave(&vg->irq_lock, flags);
 	loading = vr->loading;
 	spin_unlock_irqrestore(&vg->irq_lock, flags);
 	return loading;
 }
 
-/* Waits for the card to finish a load in progress. Lock held. */
+/*
+ * Waits for the card to finish a load in progress; for a time-shared region,
+ * for its queued load and job to be served. Lock held.
+ */
 static int tessera_vfpga_wait_load(struct tessera_vfpga_region *vr)
 {
 	struct tessera_fpga *fpga = tessera_vfpga_fpga(vr->vf);
@@ -193,6 +208,9 @@ static int tessera_vfpga_wait_load(struct tessera_vfpga_region *vr)
 	lockdep_assert_held(&vr->vf->vg.lock);
 	if (vr->pending && fpga->config_bw)
 		ms += div_u64(vr->pending->size, (u64)fpga->config_bw * 1024);
+	/* Each other tenant may run a slice and reload before our turn. */
+	if (vr->slot)
+		ms += fpga->share * (100 + div_u64(fpga->capacity, (u64)fpga->config_bw * 1024));
 	if (!wait_event_timeout(vr->vf->cfg_wq, !tessera_vfpga_loading(vr),
 				msecs_to_jiffies(ms))) {
 		dev_warn(&vr->vf->vg.mdev->dev, "region %u: card region %u never finished a load\n",
@@ -215,7 +233,7 @@ static void tessera_vfpga_finish_load(struct tessera_vfpga_region *vr)
 	bool loaded;
 
 	lockdep_assert_held(&vg->lock);
-	if (!img || tessera_vfpga_loading(vr))
+	if (!img || vr->slot || tessera_vfpga_loading(vr))
 		return;
 	spin_lock_irqsave(&vg->irq_lock, flags);
 	loaded = vr->cfg_status == TESSERA_RGN_CFG_LOADED;
@@ -267,8 +285,12 @@ static void tessera_vfpga_configure(struct tessera_vfpga_region *vr)
 	int ret;
 
 	lockdep_assert_held(&vg->lock);
-	/* One load at a time per region, as on the card. */
-	if (tessera_vfpga_wait_load(vr)) {
+	/*
+	 * One load at a time per region, as on the card. A time-shared region
+	 * loads in its turn, which may be far off: a second load is refused
+	 * rather than waited for (tessera_fpga_share_queue_config()).
+	 */
+	if (!vr->slot && tessera_vfpga_wait_load(vr)) {
 		tessera_vfpga_report(vr, TESSERA_RGN_CFG_ERR_BUSY);
 		return;
 	}
@@ -301,6 +323,17 @@ static void tessera_vfpga_configure(struct tessera_vfpga_region *vr)
 		goto refuse;
 	}
 
+	if (vr->slot) {
+		/* The saved copy stays mapped: every switch to us reloads it. */
+		spin_lock_irqsave(&vg->irq_lock, flags);
+		vr->cfg_status = TESSERA_RGN_CFG_LOADING;
+		spin_unlock_irqrestore(&vg->irq_lock, flags);
+		if (!tessera_fpga_share_queue_config(vr, img)) {
+			tessera_fpga_image_release(vf, img);
+			tessera_vfpga_report(vr, TESSERA_RGN_CFG_ERR_BUSY);
+		}
+		return;
+	}
 	spin_lock_irqsave(&vg->irq_lock, flags);
 	vr->pending = img;
 	vr->loading = true;
@@ -405,7 +438,10 @@ static void tessera_vfpga_reset(struct tessera_vfpga *vf)
 
 		if (!tessera_vfpga_wait_load(vr))
 			tessera_vfpga_finish_load(vr);
-		tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, 1);
+		if (vr->slot)
+			tessera_fpga_share_clear(vr);
+		else
+			tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, 1);
 		vr->image_addr = 0;
 		vr->image_size = 0;
 		spin_lock_irqsave(&vg->irq_lock, flags);
@@ -417,6 +453,42 @@ static void tessera_vfpga_reset(struct tessera_vfpga *vf)
 }
 
 /* ---- The register page ---- */
+
+/* The region block's card-side registers, kept per tenant when time-shared. */
+static u32 tessera_vfpga_shared_rgn_read(struct tessera_vfpga_region *vr, u32 reg)
+{
+	unsigned long flags;
+	u32 val;
+
+	spin_lock_irqsave(&vr->slot->lock, flags);
+	switch (reg) {
+	case TESSERA_VF_RGN_CONFIG_NS_LO:
+	case TESSERA_VF_RGN_CONFIG_NS_HI:
+		val = reg & 4 ? upper_32_bits(vr->config_ns) : lower_32_bits(vr->config_ns);
+		break;
+	case TESSERA_VF_RGN_BUSY_NS_LO:
+	case TESSERA_VF_RGN_BUSY_NS_HI:
+		val = reg & 4 ? upper_32_bits(vr->busy_ns) : lower_32_bits(vr->busy_ns);
+		break;
+	case TESSERA_VF_RGN_SHARE_NS_LO:
+	case TESSERA_VF_RGN_SHARE_NS_HI:
+		val = reg & 4 ? upper_32_bits(vr->share_ns) : lower_32_bits(vr->share_ns);
+		break;
+	case TESSERA_VF_RGN_FAULT_CODE:
+		val = vr->fault_code;
+		break;
+	case TESSERA_VF_RGN_FAULT_ADDR_LO:
+		val = lower_32_bits(vr->fault_addr);
+		break;
+	case TESSERA_VF_RGN_FAULT_ADDR_HI:
+		val = upper_32_bits(vr->fault_addr);
+		break;
+	default:
+		val = 0;
+	}
+	spin_unlock_irqrestore(&vr->slot->lock, flags);
+	return val;
+}
 
 static u32 tessera_vfpga_rgn_read(struct tessera_vfpga_region *vr, u32 reg)
 {
@@ -438,7 +510,13 @@ static u32 tessera_vfpga_rgn_read(struct tessera_vfpga_region *vr, u32 reg)
 		return val;
 	case TESSERA_VF_RGN_FUNCTION:
 		/* What this instance loaded, not what an earlier owner left. */
+		if (vr->slot)
+			return tessera_fpga_share_function(vr);
 		return vr->loaded ? vr->loaded->function : TESSERA_FN_NONE;
+	}
+	if (vr->slot)
+		return tessera_vfpga_shared_rgn_read(vr, reg);
+	switch (reg) {
 	case TESSERA_VF_RGN_CONFIG_NS_LO:
 		return tessera_vfpga_rgn_rd(vr, TESSERA_RGN_CONFIG_NS_LO);
 	case TESSERA_VF_RGN_CONFIG_NS_HI:
@@ -456,6 +534,15 @@ static u32 tessera_vfpga_rgn_read(struct tessera_vfpga_region *vr, u32 reg)
 	default:
 		return 0;
 	}
+}
+
+/* VF_RGN_RESET: abort the job, clear the fault (a queued job is let finish). */
+static void tessera_vfpga_rgn_abort(struct tessera_vfpga_region *vr)
+{
+	if (vr->slot)
+		tessera_fpga_share_clear(vr);
+	else
+		tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, 1);
 }
 
 static void tessera_vfpga_rgn_write(struct tessera_vfpga_region *vr, u32 reg, u32 val)
@@ -476,7 +563,7 @@ static void tessera_vfpga_rgn_write(struct tessera_vfpga_region *vr, u32 reg, u3
 		break;
 	case TESSERA_VF_RGN_RESET:
 		if (val == 1)
-			tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, 1);
+			tessera_vfpga_rgn_abort(vr);
 		break;
 	default:
 		/* Read-only or reserved: ignored, as the card does. */
@@ -489,11 +576,15 @@ static u32 tessera_vfpga_status(struct tessera_vfpga *vf)
 	unsigned int i;
 
 	for (i = 0; i < vf->num_regions; i++) {
-		u32 phys = vf->rgn[i].phys;
-		u32 job = tessera_rd(vf->vg.tdev,
-				     TESSERA_RGN_USER_REG(phys, TESSERA_RGN_USER_JOB_STATUS));
+		u32 phys = vf->rgn[i].phys, job;
 
-		if (tessera_vfpga_loading(&vf->rgn[i]) || job == TESSERA_RGN_JOB_RUNNING)
+		if (tessera_vfpga_loading(&vf->rgn[i]))
+			return TESSERA_VF_STATUS_BUSY;
+		if (vf->rgn[i].slot)
+			continue;
+		job = tessera_rd(vf->vg.tdev,
+				 TESSERA_RGN_USER_REG(phys, TESSERA_RGN_USER_JOB_STATUS));
+		if (job == TESSERA_RGN_JOB_RUNNING)
 			return TESSERA_VF_STATUS_BUSY;
 	}
 	return 0;
@@ -505,7 +596,8 @@ static u64 tessera_vfpga_busy_ns(struct tessera_vfpga *vf)
 	unsigned int i;
 
 	for (i = 0; i < vf->num_regions; i++)
-		sum += tessera_vfpga_rgn_rd64(&vf->rgn[i], TESSERA_RGN_BUSY_NS_LO);
+		sum += vf->rgn[i].slot ? READ_ONCE(vf->rgn[i].busy_ns) :
+		       tessera_vfpga_rgn_rd64(&vf->rgn[i], TESSERA_RGN_BUSY_NS_LO);
 	return sum;
 }
 
@@ -588,7 +680,7 @@ static void tessera_vfpga_reg_write(struct tessera_vfpga *vf, u32 off, u32 val)
 	case TESSERA_VF_RESET:
 		if (val == 1)
 			for (i = 0; i < vf->num_regions; i++)
-				tessera_vfpga_rgn_wr(&vf->rgn[i], TESSERA_RGN_RESET, 1);
+				tessera_vfpga_rgn_abort(&vf->rgn[i]);
 		break;
 	default:
 		break;
@@ -625,6 +717,19 @@ static int tessera_vfpga_bar0_access(struct tessera_vfpga *vf, u64 off, u8 *data
 		if (o / TESSERA_VF_RGN_USER_STRIDE >= vf->num_regions) {
 			if (!write)
 				memset(data + i, 0, 4);
+			continue;
+		}
+		if (vf->rgn[o / TESSERA_VF_RGN_USER_STRIDE].slot) {
+			struct tessera_vfpga_region *vr = &vf->rgn[o / TESSERA_VF_RGN_USER_STRIDE];
+			u32 in_page = o % TESSERA_VF_RGN_USER_STRIDE;
+
+			if (write) {
+				memcpy(&val, data + i, 4);
+				tessera_fpga_share_user_write(vr, in_page, val);
+			} else {
+				val = tessera_fpga_share_user_read(vr, in_page);
+				memcpy(data + i, &val, 4);
+			}
 			continue;
 		}
 		o = TESSERA_RGN_USER_REG(vf->rgn[o / TESSERA_VF_RGN_USER_STRIDE].phys,
@@ -730,7 +835,8 @@ static int tessera_vfpga_mmap(struct vfio_device *vdev, struct vm_area_struct *v
 	BUILD_BUG_ON(PAGE_SIZE != TESSERA_VF_RGN_USER_STRIDE);
 	if (TESSERA_VFIO_INDEX(pos) != VFIO_PCI_BAR0_REGION_INDEX)
 		return tessera_vgpu_ops.mmap(vdev, vma);
-	if (!(vma->vm_flags & VM_SHARED))
+	/* A time-shared region's user page is the mediator's: it traps. */
+	if (!(vma->vm_flags & VM_SHARED) || tessera_vfpga_fpga(vf)->share > 1)
 		return -EINVAL;
 	/* Only user pages: the register page and the card's other pages never. */
 	if (off < TESSERA_VF_RGN_USER_BASE || off >= end || len > end - off)
@@ -765,9 +871,11 @@ static int tessera_vfpga_bar0_info(struct tessera_vfpga *vf, unsigned long arg)
 		return -EINVAL;
 	info.offset = TESSERA_VFIO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX);
 	info.size = vf->bar0_size;
-	info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
-		     VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
+	info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 	info.cap_offset = 0;
+	if (tessera_vfpga_fpga(vf)->share > 1)
+		return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+	info.flags |= VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
 
 	sparse = kzalloc(size, GFP_KERNEL);
 	if (!sparse)
@@ -893,7 +1001,10 @@ static int tessera_vfpga_init(struct vfio_device *vdev)
 		vr->index = i;
 		vr->phys = phys[i];
 		vr->cfg_status = TESSERA_RGN_CFG_EMPTY;
-		tessera_vfpga_attach_region(vr);
+		if (tdev->fpga->share > 1)
+			tessera_fpga_share_join(vr, &tdev->fpga->slots[phys[i]]);
+		else
+			tessera_vfpga_attach_region(vr);
 	}
 	return 0;
 
@@ -914,11 +1025,16 @@ static void tessera_vfpga_release(struct vfio_device *vdev)
 
 		if (!tessera_vfpga_wait_load(vr))
 			tessera_vfpga_finish_load(vr);
-		tessera_vfpga_detach_region(vr);
+		if (!vr->slot)
+			tessera_vfpga_detach_region(vr);
 		phys[i] = vr->phys;
 	}
 	mutex_unlock(&vf->vg.lock);
 	cancel_work_sync(&vf->finish_work);
+	/* Off the slots before the images go: the thread may be loading one. */
+	for (i = 0; i < vf->num_regions; i++)
+		if (vf->rgn[i].slot)
+			tessera_fpga_share_leave(&vf->rgn[i]);
 
 	mutex_lock(&vf->vg.lock);
 	for (i = 0; i < vf->num_regions; i++) {
@@ -928,7 +1044,7 @@ static void tessera_vfpga_release(struct vfio_device *vdev)
 		tessera_fpga_image_free(vr->loaded);
 		vr->loaded = NULL;
 		/* A load the card never finished may still read its pages: keep them. */
-		if (vr->pending && !vr->loading) {
+		if (vr->pending && (vr->slot || !vr->loading)) {
 			tessera_fpga_image_unmap(vf, vr->pending);
 			tessera_fpga_image_free(vr->pending);
 		}

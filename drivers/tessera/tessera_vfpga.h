@@ -10,6 +10,7 @@
 #ifndef TESSERA_VFPGA_H
 #define TESSERA_VFPGA_H
 
+#include <linux/kthread.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -18,12 +19,15 @@
 
 #include "tessera_hw.h"
 #include "tessera_mdev.h"
+#include "tessera_policy.h"
 #include "tessera_vgpu.h"
 
 struct tessera_device;
 
 #define TESSERA_NUM_VFPGA_TYPES		3
 #define TESSERA_VFPGA_MAX_REGIONS	4
+/* Instances one card region may serve in turn (tessera.ko vfpga_share). */
+#define TESSERA_VFPGA_MAX_SHARE		8
 
 /**
  * struct tessera_vfpga_type - one vFPGA type: regions owned in space
@@ -40,6 +44,38 @@ struct tessera_vfpga_type {
 };
 
 /**
+ * struct tessera_fpga_slot - one card region time-shared among instances
+ * @fpga: the card's regions
+ * @phys: the card region
+ * @tenants: instance regions assigned to it (under &tessera_fpga.lock)
+ * @run_lock: held by @thread while it drives the card region; an instance
+ *	region joins or leaves under it, so that it never leaves mid-job
+ * @lock: protects @rq, @resident, @slice_end, @irq_status and the queued
+ *	work of every tenant (&tessera_vfpga_region.job_queued, ...)
+ * @rq: the tenants with work, by the engines' policies (weighted fair)
+ * @resident: the tenant whose function the card region holds, or NULL
+ * @slice_end: ktime at which @resident's slice ends
+ * @irq_status: TESSERA_RGN_INT_* raised and not yet consumed by @thread
+ * @wq: woken on new work, on the card region's interrupts and on stop
+ * @thread: runs the tenants' loads and jobs on the card region
+ * @switches: reloads made to switch tenants
+ */
+struct tessera_fpga_slot {
+	struct tessera_fpga *fpga;
+	unsigned int phys;
+	unsigned int tenants;
+	struct mutex run_lock;	/* the card region is being driven; tenants join/leave */
+	spinlock_t lock;	/* rq, resident, slice_end, irq_status, tenants' queued work */
+	struct tessera_runqueue rq;
+	struct tessera_vfpga_region *resident;
+	ktime_t slice_end;
+	u32 irq_status;
+	wait_queue_head_t wq;
+	struct task_struct *thread;
+	u64 switches;
+};
+
+/**
  * struct tessera_fpga - the card's regions as the mediator shares them
  * @tdev: the card
  * @capacity: largest bitstream payload a region takes (REG_REGION_CAPACITY)
@@ -51,6 +87,9 @@ struct tessera_vfpga_type {
  * @owned: bit r set = card region r belongs to an instance
  * @owner_lock: protects @owner against the region interrupt
  * @owner: the instance region that card region r serves, or NULL
+ * @share: instances one card region may serve in turn; 1 = space sharing
+ *	only, regions owned outright and their user pages passed through
+ * @slots: the card regions when @share > 1
  */
 struct tessera_fpga {
 	struct tessera_device *tdev;
@@ -63,6 +102,8 @@ struct tessera_fpga {
 	unsigned long owned;
 	spinlock_t owner_lock;	/* protects owner[]; taken in hard-irq context */
 	struct tessera_vfpga_region *owner[TESSERA_MAX_REGIONS];
+	unsigned int share;
+	struct tessera_fpga_slot slots[TESSERA_MAX_REGIONS];
 };
 
 /**
@@ -100,6 +141,23 @@ struct tessera_fpga_image {
  * @cfg_status: VF_RGN_CONFIG_STATUS (under the instance's irq_lock)
  * @loading: the card is loading @pending (under the instance's irq_lock)
  * @loads: completed loads, good or bad, card and mediator refusals alike
+ *
+ * When the card region is time-shared (@slot set), the user page is the
+ * mediator's, not the card's: the fields below emulate it and queue the
+ * work for the slot's thread (under &tessera_fpga_slot.lock):
+ * @slot: the card region's slot, or NULL when owned outright
+ * @pe: this region as a run-queue entity of @slot
+ * @args: TESSERA_RGN_USER_ARG values
+ * @job_status: TESSERA_RGN_USER_JOB_STATUS
+ * @result: TESSERA_RGN_USER_RESULT
+ * @jobs_done: TESSERA_RGN_USER_JOBS_DONE
+ * @fault_code: VF_RGN_FAULT_CODE of the last job
+ * @fault_addr: VF_RGN_FAULT_ADDR of the last job
+ * @job_queued: a started job waits for or runs on the card region
+ * @cfg_queued: @pending waits to be loaded
+ * @config_ns: VF_RGN_CONFIG_NS, card time of this instance's last load
+ * @busy_ns: VF_RGN_BUSY_NS, card time its jobs ran
+ * @share_ns: VF_RGN_SHARE_NS, card time of reloads made to switch to it
  */
 struct tessera_vfpga_region {
 	struct tessera_vfpga *vf;
@@ -112,6 +170,20 @@ struct tessera_vfpga_region {
 	u32 cfg_status;
 	bool loading;
 	u64 loads;
+
+	struct tessera_fpga_slot *slot;
+	struct tessera_policy_entity pe;
+	u64 args[TESSERA_RGN_USER_NUM_ARGS];
+	u32 job_status;
+	u64 result;
+	u32 jobs_done;
+	u32 fault_code;
+	u64 fault_addr;
+	bool job_queued;
+	bool cfg_queued;
+	u64 config_ns;
+	u64 busy_ns;
+	u64 share_ns;
 };
 
 /**
@@ -123,7 +195,7 @@ struct tessera_vfpga_region {
  * @num_regions: regions it owns
  * @bar0_size: BAR0 bytes: register page, user pages, rounded to a power of two
  * @rgn: its regions (under @vg.lock unless a field says otherwise)
- * @cfg_wq: woken when a load finishes
+ * @cfg_wq: woken when a load or, when time-shared, a job finishes
  * @finish_work: releases the images a finished load made obsolete
  */
 struct tessera_vfpga {
@@ -157,7 +229,24 @@ void tessera_fpga_set_owner(struct tessera_fpga *fpga, unsigned int phys,
 			    struct tessera_vfpga_region *vr);
 void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32 status);
 
+/* tessera_fpga_share.c */
+int tessera_fpga_share_init(struct tessera_fpga *fpga);
+void tessera_fpga_share_fini(struct tessera_fpga *fpga);
+void tessera_fpga_share_irq(struct tessera_fpga_slot *slot, u32 status);
+void tessera_fpga_share_join(struct tessera_vfpga_region *vr, struct tessera_fpga_slot *slot);
+void tessera_fpga_share_leave(struct tessera_vfpga_region *vr);
+bool tessera_fpga_share_queue_config(struct tessera_vfpga_region *vr,
+				     struct tessera_fpga_image *img);
+u32 tessera_fpga_share_function(struct tessera_vfpga_region *vr);
+u32 tessera_fpga_share_user_read(struct tessera_vfpga_region *vr, u32 off);
+void tessera_fpga_share_user_write(struct tessera_vfpga_region *vr, u32 off, u32 val);
+bool tessera_fpga_share_busy(struct tessera_vfpga_region *vr);
+void tessera_fpga_share_clear(struct tessera_vfpga_region *vr);
+
 /* tessera_vfpga.c */
+void tessera_fpga_image_unmap(struct tessera_vfpga *vf, struct tessera_fpga_image *img);
+void tessera_fpga_image_free(struct tessera_fpga_image *img);
+void tessera_fpga_image_release(struct tessera_vfpga *vf, struct tessera_fpga_image *img);
 int tessera_vfpga_probe(struct mdev_device *mdev);
 void tessera_vfpga_region_event(struct tessera_vfpga_region *vr, u32 status);
 

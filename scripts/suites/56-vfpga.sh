@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vFPGA instances (selftests/vfpga/): build the tests and tessera.ko, then
+# in a fresh test host run the VFIO selftest program (reconfiguration,
+# refusals, jobs, isolation, parallel regions) and the mdevctl checks; then
+# the selftest program again in a second test host where tessera.ko
+# time-shares regions (vfpga_share=2). One TAP stream, each line
+# "vfpga-owned: <test>" or "vfpga-shared: <test>"; the plan comes last.
+#
+# Environment: TESSERA_CARD (the -device spec, default tessera-card),
+# TESSERA_SELFTEST_TIMEOUT (seconds for the test host, default 1200),
+# TESSERA_KO (a tessera.ko to load instead of building drivers/tessera/).
+# shellcheck source=scripts/suites/lib.sh
+. "$(dirname "$0")/lib.sh"
+set -uo pipefail
+
+top=$suite_top
+out=$top/.cache/selftests
+logs=$top/.cache/suites/vfpga
+card=${TESSERA_CARD:-tessera-card}
+vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
+mkdir -p "$logs"
+
+n=0
+failed=0
+tap()
+{
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+finish()
+{
+	echo "1..$n"
+	exit $failed
+}
+
+if make -C "$top/selftests/vfio" OUT="$out" >"$logs/build.log" 2>&1 &&
+   make -C "$top/selftests/vfpga" OUT="$out" >>"$logs/build.log" 2>&1; then
+	tap ok "vfpga: the vFPGA selftests build"
+else
+	tap not-ok "vfpga: the vFPGA selftests do not build (make -C selftests/vfpga)"
+	tap_comment_file "$logs/build.log" 20
+	finish
+fi
+
+ko=${TESSERA_KO:-$top/drivers/tessera/tessera.ko}
+if [ -n "${TESSERA_KO:-}" ]; then
+	:
+elif [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
+	\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
+	if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
+		tap not-ok "vfpga: Debian's kernel headers are missing (scripts/fetch-kernel.sh failed)"
+		finish
+	fi
+	# shellcheck source=scripts/versions.sh
+	. "$top/scripts/versions.sh"
+	kdir=$kroot/usr/src/linux-headers-$TESSERA_KVER
+	if ! make -C "$kdir" M="$top" modules >"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
+		tap not-ok "vfpga: tessera.ko does not build (make -C \$KDIR M=$top modules)"
+		tap_comment_file "$logs/module.log" 20
+		finish
+	fi
+fi
+tap ok "vfpga: tessera.ko is built"
+
+# run_host NAME MODULE-PARAMS COMMAND...: one test host, its TAP renumbered
+# into ours (plans are summed to check that nothing was cut short).
+run_host()
+{
+	local name=$1 params=$2 log=$logs/$1.log start=$SECONDS status line rest
+	local planned=0 ran=0 inner_fail=0 taint=''
+
+	shift 2
+	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko $params" \
+		--timeout "$vm_timeout" --name "selftest-$name" -- "$@" >"$log" 2>&1
+	status=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"TAP version"*) ;;
+		1..[0-9]*) planned=$((planned + ${line#1..})) ;;
+		"ok "[0-9]*|"not ok "[0-9]*)
+			rest=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$line")
+			if [ "${line#not }" != "$line" ]; then
+				tap not-ok "$name: $rest"
+				inner_fail=1
+			else
+				tap ok "$name: $rest"
+			fi
+			ran=$((ran + 1)) ;;
+		testhost:*"kernel raised a warning"*) taint=$line; echo "# $line" ;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$log"
+
+	echo "# $name: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/selftest-$name.log)"
+	if [ -n "$taint" ]; then
+		tap not-ok "$name: the host kernel stayed free of warnings, oopses and lockups"
+	elif [ "$status" = 0 ] || [ "$inner_fail" = 1 ]; then
+		tap ok "$name: the host kernel stayed free of warnings, oopses and lockups"
+	fi
+	if [ "$planned" = 0 ] || [ "$ran" != "$planned" ]; then
+		tap not-ok "$name: planned $planned tests, $ran reported (the run was cut short)"
+	elif [ "$status" != 0 ] && [ "$inner_fail" = 0 ] && [ -z "$taint" ]; then
+		tap not-ok "$name: test host exited with status $status without a failing test"
+	fi
+}
+
+run_host vfpga-owned "" "$top/selftests/vfpga/in-host.sh" "$out"
+run_host vfpga-shared "vfpga_share=2" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_test"
+finish
