@@ -469,6 +469,14 @@ static int tessera_vgpu_get_region_info(struct tessera_vgpu *vg, unsigned long a
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/* Vectors per VFIO irq index: MSI, MSI-X and the device request. */
+static unsigned int tessera_vgpu_irq_count(unsigned int index)
+{
+	if (index == VFIO_PCI_MSI_IRQ_INDEX || index == VFIO_PCI_MSIX_IRQ_INDEX)
+		return TESSERA_VF_NUM_VECTORS;
+	return index == VFIO_PCI_REQ_IRQ_INDEX ? 1 : 0;
+}
+
 static int tessera_vgpu_get_irq_info(unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
@@ -479,12 +487,8 @@ static int tessera_vgpu_get_irq_info(unsigned long arg)
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 
-	info.flags = 0;
-	info.count = 0;
-	if (info.index == VFIO_PCI_MSI_IRQ_INDEX || info.index == VFIO_PCI_MSIX_IRQ_INDEX) {
-		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
-		info.count = TESSERA_VF_NUM_VECTORS;
-	}
+	info.count = tessera_vgpu_irq_count(info.index);
+	info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE : 0;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
@@ -499,10 +503,91 @@ static void tessera_vgpu_soft_trigger(struct tessera_vgpu *vg, unsigned int inde
 	spin_unlock_irqrestore(&vg->irq_lock, flags);
 }
 
-static unsigned int tessera_vgpu_irq_count(unsigned int index)
+/* Swap the request eventfd; NULL clears it. */
+static void tessera_vgpu_set_req_trigger(struct tessera_vgpu *vg, struct eventfd_ctx *ctx)
 {
-	return index == VFIO_PCI_MSI_IRQ_INDEX || index == VFIO_PCI_MSIX_IRQ_INDEX ?
-	       TESSERA_VF_NUM_VECTORS : 0;
+	struct eventfd_ctx *old;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	old = vg->req_trigger;
+	vg->req_trigger = ctx;
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+	if (old)
+		eventfd_ctx_put(old);
+}
+
+static void tessera_vgpu_signal_req(struct tessera_vgpu *vg)
+{
+	unsigned long flags;
+	bool signalled;
+
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	signalled = vg->req_trigger;
+	if (signalled)
+		eventfd_signal(vg->req_trigger);
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+}
+
+/* VFIO_PCI_REQ_IRQ_INDEX: how the host asks user space to release the device. */
+static int tessera_vgpu_set_req(struct tessera_vgpu *vg, const struct vfio_irq_set *hdr,
+				const u8 *data)
+{
+	struct eventfd_ctx *ctx;
+	s32 fd;
+
+	switch (hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
+	case VFIO_IRQ_SET_DATA_NONE:
+		if (hdr->count)
+			tessera_vgpu_signal_req(vg);
+		else
+			tessera_vgpu_set_req_trigger(vg, NULL);
+		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		if (*data)
+			tessera_vgpu_signal_req(vg);
+		return 0;
+	case VFIO_IRQ_SET_DATA_EVENTFD:
+		fd = *(const s32 *)data;
+		if (fd == -1) {
+			tessera_vgpu_set_req_trigger(vg, NULL);
+			return 0;
+		}
+		if (fd < 0)
+			return -EINVAL;
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		tessera_vgpu_set_req_trigger(vg, ctx);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The instance is being removed while user space holds it open: ask user
+ * space (QEMU unplugs the device from its guest) through the request eventfd.
+ */
+static void tessera_vgpu_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
+	unsigned long flags;
+	bool have_req;
+
+	spin_lock_irqsave(&vg->irq_lock, flags);
+	have_req = vg->req_trigger;
+	spin_unlock_irqrestore(&vg->irq_lock, flags);
+
+	if (have_req) {
+		if (!(count % 10))
+			dev_notice_ratelimited(&vg->mdev->dev,
+					       "asking user space to release the device (#%u)\n",
+					       count);
+		tessera_vgpu_signal_req(vg);
+	} else if (!count) {
+		dev_notice(&vg->mdev->dev,
+			   "no request eventfd: removal waits until user space closes the device\n");
+	}
 }
 
 static int tessera_vgpu_set_irqs(struct tessera_vgpu *vg, unsigned long arg)
@@ -528,6 +613,12 @@ static int tessera_vgpu_set_irqs(struct tessera_vgpu *vg, unsigned long arg)
 		data = memdup_user((void __user *)(arg + minsz), data_size);
 		if (IS_ERR(data))
 			return PTR_ERR(data);
+	}
+
+	if (hdr.index == VFIO_PCI_REQ_IRQ_INDEX) {
+		ret = tessera_vgpu_set_req(vg, &hdr, data);
+		kfree(data);
+		return ret;
 	}
 
 	switch (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
@@ -652,6 +743,7 @@ static void tessera_vgpu_close(struct vfio_device *vdev)
 	mutex_lock(&vg->lock);
 	tessera_vgpu_device_reset(vg);
 	tessera_vgpu_release_trigger(vg);
+	tessera_vgpu_set_req_trigger(vg, NULL);
 	vg->open = false;
 	mutex_unlock(&vg->lock);
 }
@@ -744,6 +836,7 @@ const struct vfio_device_ops tessera_vgpu_ops = {
 	.mmap = tessera_vgpu_mmap,
 	.ioctl = tessera_vgpu_ioctl,
 	.dma_unmap = tessera_vgpu_dma_unmap,
+	.request = tessera_vgpu_request,
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
 	.attach_ioas = vfio_iommufd_emulated_attach_ioas,

@@ -91,6 +91,7 @@ struct tessera_vgpu_stats {
  * @irq_index: VFIO_PCI_MSI_IRQ_INDEX or VFIO_PCI_MSIX_IRQ_INDEX when
  *	@trigger is set
  * @trigger: eventfd signalled for the instance's one vector
+ * @req_trigger: eventfd signalled when the host wants the device back
  * @idle_wq: woken on the context's FENCE/IDLE/FAULT interrupts
  *
  * @stats: counters, updated without a lock
@@ -127,6 +128,7 @@ struct tessera_vgpu {
 	bool fence_seen;
 	int irq_index;
 	struct eventfd_ctx *trigger;
+	struct eventfd_ctx *req_trigger;
 	wait_queue_head_t idle_wq;
 
 	struct tessera_vgpu_stats stats;
