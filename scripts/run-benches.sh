@@ -38,7 +38,8 @@ failed=0
 for b in "${benches[@]}"; do
 	echo "run-benches: $b" >&2
 	start=$SECONDS
-	out=$("$b" 2>&1)
+	# stdout is the result; stderr (progress, build logs) goes to the terminal.
+	out=$("$b")
 	status=$?
 	{
 		echo
