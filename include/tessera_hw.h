@@ -125,6 +125,8 @@
 #define TESSERA_ENG_SWITCH_LAT_NS	0x1c	/* RO: card time, last switch request to done */
 #define TESSERA_ENG_PREEMPTIONS		0x20	/* RO: switches that stopped a command midway */
 #define TESSERA_ENG_CONTROL		0x24	/* RW: TESSERA_ENG_CTRL_* */
+#define TESSERA_ENG_SLICE_NS		0x28	/* RW: loaded context's slice bound, 0 = none */
+#define TESSERA_ENG_SLICE_STOPS		0x2c	/* RO: contexts the slice bound took off */
 
 #define TESSERA_CTX_NONE		0xffffffffu
 
@@ -144,6 +146,16 @@
  * checkpoint: switching without mid-command preemption. Reset value 0.
  */
 #define TESSERA_ENG_CTRL_BOUNDARY_ONLY	BIT(0)
+
+/*
+ * ENG_SLICE_NS: a bound on how long the loaded context may run, in card
+ * time, so that a host late to end a slice cannot let a context overrun it
+ * by more than the host's margin. It counts from the end of the next
+ * switch that loads a context, or, written while a context is loaded and no
+ * switch is pending, from the write. When it passes, the engine switches to
+ * TESSERA_CTX_NONE by itself (stopping the command as a requested switch
+ * would) and raises ENG_INT_SWITCHED; ENG_SLICE_STOPS counts it. 0 = none.
+ */
 
 #define TESSERA_ENG_INT_SWITCHED	BIT(0)	/* a requested switch is done */
 #define TESSERA_ENG_INT_IDLE		BIT(1)	/* the loaded context's ring ran empty */

@@ -182,6 +182,7 @@ static struct attribute *tessera_mdev_attrs[] = {
 	&tessera_sched_attr_resets.attr,
 	&tessera_sched_attr_watchdog_faults.attr,
 	&tessera_sched_attr_engine.attr,
+	&tessera_sched_attr_busy_at_switch.attr,
 	NULL,
 };
 

@@ -113,10 +113,36 @@ static bool tessera_sched_needs_timer(struct tessera_engine *eng,
 	       tessera_rq_runnable_besides(&eng->rq, &cur->pe);
 }
 
+/*
+ * The card's own bound on a slice (ENG_SLICE_NS): a margin past the host's
+ * timer, so that a late timer (a busy host, a descheduled vCPU) costs at
+ * most the margin of overrun; an on-time timer always decides first.
+ */
+static u32 tessera_sched_bound_ns(u64 slice_ns)
+{
+	return min_t(u64, slice_ns + max(slice_ns / 4, TESSERA_SLICE_MIN_NS), U32_MAX);
+}
+
+static void tessera_sched_set_bound(struct tessera_engine *eng, u32 bound_ns)
+{
+	tessera_wr(eng->sched->tdev, TESSERA_ENGINE_REG(eng->id, TESSERA_ENG_SLICE_NS), bound_ns);
+}
+
+/* End the slice of the loaded context (or the idle wait) in @ns. */
 static void tessera_sched_arm(struct tessera_engine *eng, u64 ns)
 {
-	hrtimer_start(&eng->slice_timer, ns_to_ktime(max(ns, TESSERA_SCHED_MIN_TIMER_NS)),
-		      HRTIMER_MODE_REL);
+	ns = max(ns, TESSERA_SCHED_MIN_TIMER_NS);
+	hrtimer_start(&eng->slice_timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
+	if (eng->current_se && !eng->switching)
+		tessera_sched_set_bound(eng, tessera_sched_bound_ns(ns));
+}
+
+/* The loaded context may run on: no timer, no bound. */
+static void tessera_sched_disarm(struct tessera_engine *eng)
+{
+	hrtimer_try_to_cancel(&eng->slice_timer);
+	if (eng->current_se && !eng->switching)
+		tessera_sched_set_bound(eng, 0);
 }
 
 /* Ask @eng to run @next (NULL: stop) for @slice_ns. Lock held, no switch in flight. */
@@ -144,6 +170,12 @@ static void tessera_sched_switch_to(struct tessera_engine *eng,
 	hrtimer_try_to_cancel(&eng->slice_timer);
 	tessera_wr(sched->tdev, TESSERA_ENGINE_REG(eng->id, TESSERA_ENG_SUBMIT),
 		   next ? next->ctx->id : TESSERA_CTX_NONE);
+	/* The card starts the bound when the switch is done. */
+	if (next) {
+		u64 ns = max(slice_ns, TESSERA_SCHED_MIN_TIMER_NS);
+
+		tessera_sched_set_bound(eng, tessera_sched_bound_ns(ns));
+	}
 }
 
 /*
@@ -194,7 +226,7 @@ static void tessera_sched_dispatch(struct tessera_engine *eng, bool slice_end)
 		} else {
 			eng->throttled = false;
 			/* An idle context stays loaded until another needs the engine. */
-			hrtimer_try_to_cancel(&eng->slice_timer);
+			tessera_sched_disarm(eng);
 		}
 	} else if (next == cur) {
 		eng->throttled = false;
@@ -202,7 +234,7 @@ static void tessera_sched_dispatch(struct tessera_engine *eng, bool slice_end)
 		if (tessera_sched_needs_timer(eng, cur))
 			tessera_sched_arm(eng, slice);
 		else
-			hrtimer_try_to_cancel(&eng->slice_timer);
+			tessera_sched_disarm(eng);
 	} else {
 		eng->throttled = false;
 		tessera_sched_switch_to(eng, next, slice);
@@ -242,8 +274,23 @@ static void tessera_sched_switch_done(struct tessera_engine *eng)
 
 	if (cur) {
 		struct tessera_ctx *ctx = cur->ctx;
+		struct tessera_policy_entity *pe;
 
-		cur->busy_seen = tessera_ctx_busy_ns(ctx);
+		/*
+		 * The incoming context may have run since the card finished the
+		 * switch: that is charged at its next decision, from the
+		 * busy_seen of its last charge, which is also its busy time at
+		 * the instant of the switch. So, with the leaving context just
+		 * charged, every busy_seen of this engine holds its value at
+		 * the switch: a slice-aligned snapshot, for measurements over
+		 * whole slices.
+		 */
+		list_for_each_entry(pe, &eng->rq.entities, node) {
+			struct tessera_sched_entity *se = to_se(pe);
+
+			se->snap_seq = eng->lat_count;
+			se->snap_busy_ns = se->busy_seen - se->busy_base;
+		}
 		cur->stats.sched_in++;
 		cur->stats.slices++;
 		trace_tessera_sched_in(eng->id, ctx->id, eng->next_slice_ns, lat);
@@ -257,8 +304,31 @@ static void tessera_sched_switch_done(struct tessera_engine *eng)
 		}
 		if (cur->pe.runnable && tessera_sched_needs_timer(eng, cur))
 			tessera_sched_arm(eng, eng->next_slice_ns);
+		else
+			tessera_sched_disarm(eng);
 	}
 	wake_up_all(&sched->idle_wq);
+}
+
+/*
+ * The card's slice bound took the loaded context off (the host's timer was
+ * late): the engine is empty now. Charge the context and decide. Lock held.
+ */
+static void tessera_sched_bound_stopped(struct tessera_engine *eng)
+{
+	struct tessera_device *tdev = eng->sched->tdev;
+	struct tessera_sched_entity *prev = eng->current_se;
+
+	lockdep_assert_held(&eng->sched->lock);
+	eng->bound_stops++;
+	eng->hw_preemptions = tessera_rd(tdev, TESSERA_ENGINE_REG(eng->id,
+								  TESSERA_ENG_PREEMPTIONS));
+	prev->engine = NULL;
+	tessera_sched_charge(prev);
+	trace_tessera_sched_out(eng->id, prev->ctx->id, prev->pe.vtime, prev->has_work);
+	eng->current_se = NULL;
+	hrtimer_try_to_cancel(&eng->slice_timer);
+	wake_up_all(&eng->sched->idle_wq);
 }
 
 /*
@@ -281,11 +351,15 @@ static enum hrtimer_restart tessera_sched_slice_end(struct hrtimer *timer)
 {
 	struct tessera_engine *eng = container_of(timer, struct tessera_engine, slice_timer);
 	struct tessera_sched *sched = eng->sched;
+	s64 late = ktime_to_ns(ktime_sub(ktime_get(), hrtimer_get_expires(timer)));
 	unsigned long flags;
 
 	spin_lock_irqsave(&sched->lock, flags);
 	/* Re-armed while this callback waited for the lock: that expiry decides. */
 	if (!hrtimer_is_queued(timer) && !eng->switching) {
+		eng->timer_fires++;
+		eng->timer_late_sum_ns += max(late, 0LL);
+		eng->timer_late_max_ns = max_t(u64, eng->timer_late_max_ns, max(late, 0LL));
 		if (!eng->throttled)
 			eng->slice_ends++;
 		tessera_sched_dispatch(eng, true);
@@ -321,6 +395,8 @@ void tessera_sched_entity_reset(struct tessera_sched_entity *se)
 	se->attached_once = false;
 	se->pe.runnable = false;
 	se->weight = 1;
+	se->snap_seq = 0;
+	se->snap_busy_ns = 0;
 	memset(&se->stats, 0, sizeof(se->stats));
 	se->busy_base = tessera_ctx_busy_ns(se->ctx);
 	se->busy_seen = se->busy_base;
@@ -612,10 +688,15 @@ void tessera_sched_engine_irq(struct tessera_sched *sched, unsigned int engine, 
 	unsigned long flags;
 
 	spin_lock_irqsave(&sched->lock, flags);
-	if (status & TESSERA_ENG_INT_SWITCHED)
-		tessera_sched_switch_done(eng);
-	else
+	if (eng->switching) {
+		/* Done only if the card says so: its own bound may have switched first. */
 		tessera_sched_sync_engine(eng);
+	} else if ((status & TESSERA_ENG_INT_SWITCHED) && eng->current_se) {
+		u32 hw = tessera_rd(sched->tdev, TESSERA_ENGINE_REG(engine, TESSERA_ENG_STATUS));
+
+		if ((hw & TESSERA_ENG_STATUS_STATE_MASK) == TESSERA_ENG_STATE_IDLE)
+			tessera_sched_bound_stopped(eng);
+	}
 
 	cur = eng->current_se;
 	if ((status & TESSERA_ENG_INT_IDLE) && cur && !eng->switching) {
@@ -627,7 +708,8 @@ void tessera_sched_engine_irq(struct tessera_sched *sched, unsigned int engine, 
 			tessera_sched_update_runnable(cur);
 		}
 	}
-	tessera_sched_dispatch(eng, false);
+	/* Nothing loaded (a bound stop) is a decision like a slice end. */
+	tessera_sched_dispatch(eng, !eng->current_se);
 	spin_unlock_irqrestore(&sched->lock, flags);
 }
 
@@ -834,13 +916,16 @@ void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m)
 			   tessera_rd(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_SWITCH_LAT_NS)),
 			   tessera_rd(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_CONTROL)));
 		seq_printf(m,
-			   "engine %u: driver: current %d%s%s, contexts %u, weight %u, requested switches %llu, slice ends %llu, idle waits %llu, decisions %llu, decision time %llu ns, switch samples %llu, period start %llu ns\n",
+			   "engine %u: driver: current %d%s%s, contexts %u, weight %u, requested switches %llu, slice ends %llu, card slice stops %llu, idle waits %llu, decisions %llu, decision time %llu ns, switch samples %llu, period start %llu ns, timer fires %llu late mean %llu ns max %llu ns\n",
 			   i, eng->current_se ? (int)eng->current_se->ctx->id : -1,
 			   eng->switching ? " (switching)" : "",
 			   eng->throttled ? " (throttled)" : "",
 			   eng->nr_entities, eng->total_weight, eng->switches, eng->slice_ends,
-			   eng->idle_waits, eng->decisions, eng->sched_ns, eng->lat_count,
-			   eng->rq.period_start);
+			   eng->bound_stops, eng->idle_waits, eng->decisions, eng->sched_ns,
+			   eng->lat_count, eng->rq.period_start, eng->timer_fires,
+			   eng->timer_fires ?
+			   div64_u64(eng->timer_late_sum_ns, eng->timer_fires) : 0,
+			   eng->timer_late_max_ns);
 		list_for_each_entry(pe, &eng->rq.entities, node) {
 			struct tessera_sched_entity *se = to_se(pe);
 

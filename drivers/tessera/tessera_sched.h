@@ -61,6 +61,8 @@ struct tessera_sched_stats {
  * @busy_base: CTX_BUSY_NS when the context was allocated
  * @cmds_base: CTX_CMDS_DONE when the context was allocated
  * @preempt_base: CTX_PREEMPTIONS when the context was allocated
+ * @snap_seq: switches of its engine when @snap_busy_ns was taken
+ * @snap_busy_ns: its busy time at the last switch done on its engine
  * @stats: counters
  *
  * All fields except @ctx are protected by the scheduler's lock.
@@ -79,6 +81,8 @@ struct tessera_sched_entity {
 	u64 busy_base;
 	u32 cmds_base;
 	u32 preempt_base;
+	u64 snap_seq;
+	u64 snap_busy_ns;
 	struct tessera_sched_stats stats;
 };
 
@@ -98,9 +102,13 @@ struct tessera_sched_entity {
  * @slice_timer: ends the current slice (or the throttled wait)
  * @switches: switches this driver requested
  * @slice_ends: slices that ran out
+ * @bound_stops: slices the card's own bound ended (the host's timer was late)
  * @idle_waits: times fixed share left the engine idle with work waiting
  * @sched_ns: host time spent deciding (the scheduler's CPU overhead)
  * @decisions: scheduling decisions taken
+ * @timer_fires: slice timer expiries handled
+ * @timer_late_sum_ns: how late they ran in all (host timer latency)
+ * @timer_late_max_ns: the latest one
  * @lat_ns: ENG_SWITCH_LAT_NS of recent switches (ring buffer)
  * @lat_preempted: whether that switch stopped a command midway
  * @lat_count: samples written to @lat_ns, ever
@@ -121,9 +129,13 @@ struct tessera_engine {
 	struct hrtimer slice_timer;
 	u64 switches;
 	u64 slice_ends;
+	u64 bound_stops;
 	u64 idle_waits;
 	u64 sched_ns;
 	u64 decisions;
+	u64 timer_fires;
+	u64 timer_late_sum_ns;
+	u64 timer_late_max_ns;
 	u32 lat_ns[TESSERA_SWITCH_LAT_SAMPLES];
 	unsigned long lat_preempted[BITS_TO_LONGS(TESSERA_SWITCH_LAT_SAMPLES)];
 	u64 lat_count;
@@ -185,6 +197,7 @@ extern struct device_attribute tessera_sched_attr_preemptions;
 extern struct device_attribute tessera_sched_attr_resets;
 extern struct device_attribute tessera_sched_attr_watchdog_faults;
 extern struct device_attribute tessera_sched_attr_engine;
+extern struct device_attribute tessera_sched_attr_busy_at_switch;
 
 int tessera_sched_sysfs_init(struct tessera_device *tdev);
 void tessera_sched_sysfs_fini(struct tessera_device *tdev);

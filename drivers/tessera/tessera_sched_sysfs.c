@@ -11,7 +11,7 @@
  *   clock_ns     the card's clock (ro)
  * Per instance, /sys/bus/mdev/devices/<uuid>/tessera/ (beside the
  * mediator's counters): weight (rw), commands_completed, commands_faulted,
- * preemptions, resets, watchdog_faults, engine, sched_stats.
+ * preemptions, resets, watchdog_faults, engine, busy_at_switch, sched_stats.
  * Every setting applies at once; nothing restarts. A bad value is refused
  * with -EINVAL and a line in the kernel log saying what is accepted.
  */
@@ -240,6 +240,28 @@ static ssize_t engine_show(struct device *dev, struct device_attribute *attr, ch
 }
 
 struct device_attribute tessera_sched_attr_engine = __ATTR_RO(engine);
+
+/*
+ * "<switches> <busy ns>": the instance's busy time when its engine last
+ * finished a switch, and that switch's number. Instances of one engine
+ * with the same number were read at the same instant, between slices.
+ */
+static ssize_t busy_at_switch_show(struct device *dev, struct device_attribute *attr,
+				   char *buf)
+{
+	struct tessera_sched *sched;
+	struct tessera_sched_entity *se = tessera_inst_se(dev, &sched);
+	unsigned long flags;
+	u64 seq, busy;
+
+	spin_lock_irqsave(&sched->lock, flags);
+	seq = se->snap_seq;
+	busy = se->snap_busy_ns;
+	spin_unlock_irqrestore(&sched->lock, flags);
+	return sysfs_emit(buf, "%llu %llu\n", seq, busy);
+}
+
+struct device_attribute tessera_sched_attr_busy_at_switch = __ATTR_RO(busy_at_switch);
 
 /* A counter of struct tessera_sched_stats, read consistently. */
 #define TESSERA_SCHED_STAT_ATTR(file, field)					\

@@ -27,7 +27,7 @@
 #include "sched_lib.h"
 
 #define WINDOW_SLICES	20
-#define WINDOWS		50
+#define WINDOWS		20
 #define BUSY_US		5000
 #define MAX_INST	32
 
@@ -102,6 +102,7 @@ static int bench_share(int n, char **cards, int ncards)
 	double err_max[MAX_INST] = { 0 }, jain_min = 1, x[MAX_INST];
 	struct card_snap s0[8], s1[8];
 	uint64_t window, card_sum[8];
+	int max_per_card = 0;
 	int i, w, c, ret = 0;
 
 	if (n > MAX_INST || ncards > 8)
@@ -121,16 +122,21 @@ static int bench_share(int n, char **cards, int ncards)
 		active[i] = true;
 	}
 	setenv("TESSERA_PARENT", cards[0], 1);
-	window = WINDOW_SLICES * slice_ns() * ncards;
+	for (c = 0; c < ncards; c++)
+		if (per_card[c] > max_per_card)
+			max_per_card = per_card[c];
+	/* A window: 20 slices per instance, from switch to switch. */
+	window = WINDOW_SLICES * max_per_card;
 	/* Warm-up window, then the measured ones. */
-	if (sl_window(v, active, n, BUSY_US, window, d, TSR_DEADLINE_MS)) {
+	if (sl_window_switches(v, active, card_of, n, BUSY_US, window, d, TSR_DEADLINE_MS)) {
 		ret = 1;
 		goto out;
 	}
 	for (c = 0; c < ncards; c++)
 		card_snapshot(cards[c], &s0[c]);
 	for (w = 0; w < WINDOWS; w++) {
-		if (sl_window(v, active, n, BUSY_US, window, d, TSR_DEADLINE_MS)) {
+		if (sl_window_switches(v, active, card_of, n, BUSY_US, window, d,
+				       TSR_DEADLINE_MS)) {
 			ret = 1;
 			goto out;
 		}
@@ -155,8 +161,9 @@ static int bench_share(int n, char **cards, int ncards)
 	memset(card_sum, 0, sizeof(card_sum));
 	for (i = 0; i < n; i++)
 		card_sum[card_of[i]] += total[i];
-	printf("instances %d on %d card(s), slice %llu us, %d windows of %d slices per card\n",
-	       n, ncards, (unsigned long long)slice_ns() / 1000, WINDOWS, WINDOW_SLICES);
+	printf("instances %d on %d card(s), slice %llu us, %d windows of %llu slices (%d per instance), from switch to switch\n",
+	       n, ncards, (unsigned long long)slice_ns() / 1000, WINDOWS,
+	       (unsigned long long)window, WINDOW_SLICES);
 	printf("  instance  card          share    want     error(all)  worst window error\n");
 	for (i = 0; i < n; i++) {
 		double share = (double)total[i] / card_sum[card_of[i]];

@@ -224,6 +224,130 @@ int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 	}
 }
 
+#define SL_MAX_GROUPS	8
+
+int sl_snapshot(struct sl_inst **v, const int *group, int n, uint64_t *seq, uint64_t *busy)
+{
+	int tries, i;
+
+	for (tries = 0; tries < 100; tries++) {
+		bool seen[SL_MAX_GROUPS] = { false }, same = true;
+
+		for (i = 0; i < n; i++) {
+			char path[400], buf[64];
+			unsigned long long s, b;
+			int g = group ? group[i] : 0;
+
+			snprintf(path, sizeof(path), "%s/busy_at_switch", v[i]->sysdir);
+			if (tsr_sysfs_read(path, buf, sizeof(buf)) ||
+			    sscanf(buf, "%llu %llu", &s, &b) != 2)
+				return -EIO;
+			busy[i] = b;
+			if (!seen[g]) {
+				seen[g] = true;
+				seq[g] = s;
+			} else if (seq[g] != s) {
+				same = false;
+			}
+		}
+		if (same)
+			return 0;
+	}
+	fprintf(stderr, "# no consistent busy_at_switch snapshot in 100 tries\n");
+	return -EAGAIN;
+}
+
+int sl_window_switches(struct sl_inst **v, const bool *active, const int *group, int n,
+		       uint64_t busy_us, uint64_t switches, uint64_t *delta, int timeout_ms)
+{
+	uint64_t seq0[SL_MAX_GROUPS], seq[SL_MAX_GROUPS], start[32], now[32];
+	uint64_t deadline = tsr_now_ms() + timeout_ms;
+	int i, ret, ngroups = 1;
+
+	if (n > 32)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (group && group[i] + 1 > ngroups)
+			ngroups = group[i] + 1;
+		if (active[i]) {
+			ret = sl_top_up(v[i], busy_us);
+			if (ret)
+				return ret;
+		}
+	}
+	if (ngroups > SL_MAX_GROUPS)
+		return -EINVAL;
+	ret = sl_snapshot(v, group, n, seq0, start);
+	if (ret)
+		return ret;
+	for (;;) {
+		bool done = true;
+		int g;
+
+		ret = sl_snapshot(v, group, n, seq, now);
+		if (ret)
+			return ret;
+		for (g = 0; g < ngroups; g++)
+			if (seq[g] < seq0[g] + switches)
+				done = false;
+		if (done) {
+			for (i = 0; i < n; i++)
+				delta[i] = now[i] - start[i];
+			return 0;
+		}
+		for (i = 0; i < n; i++) {
+			uint32_t st = tsr_reg(&v[i]->inst, TESSERA_VF_STATUS);
+
+			if (st & TESSERA_VF_STATUS_FAULTED) {
+				fprintf(stderr, "# instance %d faulted: code 0x%x\n", i,
+					tsr_reg(&v[i]->inst, TESSERA_VF_FAULT_CODE));
+				return -EIO;
+			}
+			if (active[i]) {
+				ret = sl_top_up(v[i], busy_us);
+				if (ret)
+					return ret;
+			}
+		}
+		if (tsr_now_ms() > deadline) {
+			fprintf(stderr, "# %llu switches not seen in %d ms (group 0 at %llu, from %llu)\n",
+				(unsigned long long)switches, timeout_ms,
+				(unsigned long long)seq[0], (unsigned long long)seq0[0]);
+			for (i = 0; i < n; i++)
+				fprintf(stderr, "# instance %d: busy_at_switch %llu, busy %llu, queued %u, status 0x%x\n",
+					i, (unsigned long long)now[i],
+					(unsigned long long)sl_busy(v[i]), sl_queued(v[i]),
+					tsr_reg(&v[i]->inst, TESSERA_VF_STATUS));
+			for (i = 0; i < n; i++)
+				if (!i || strcmp(v[i]->inst.parent, v[i - 1]->inst.parent))
+					sl_dump_state(v[i]->inst.parent);
+			return -ETIMEDOUT;
+		}
+		usleep(200);
+	}
+}
+
+void sl_dump_state(const char *card)
+{
+	char parent[256], path[400], line[1024];
+	FILE *f;
+
+	if (!card) {
+		if (tsr_find_parent(parent, sizeof(parent)))
+			return;
+		card = parent;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tessera/%s/state", card);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "engine", 6) || !strncmp(line, "scheduler", 9) ||
+		    !strncmp(line, "context", 7))
+			fprintf(stderr, "# %s", line);
+	fclose(f);
+}
+
 double sl_jain(const double *x, int n)
 {
 	double sum = 0, sq = 0;

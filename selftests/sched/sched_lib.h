@@ -52,6 +52,24 @@ uint32_t sl_queued(struct sl_inst *s);
 int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 	      uint64_t window_ns, uint64_t *delta, int timeout_ms);
 
+/*
+ * Slice-aligned busy times (tessera/busy_at_switch): each instance's busy
+ * time at the last switch its engine finished, when no counter moves.
+ * Instances with the same @group[i] share an engine; @seq[g] gets the
+ * switch number of group g. Retries until each group is consistent.
+ */
+int sl_snapshot(struct sl_inst **v, const int *group, int n, uint64_t *seq, uint64_t *busy);
+
+/*
+ * As sl_window(), but the window runs from one switch to the one
+ * @switches later on every engine (group), so that it holds whole slices.
+ */
+int sl_window_switches(struct sl_inst **v, const bool *active, const int *group, int n,
+		       uint64_t busy_us, uint64_t switches, uint64_t *delta, int timeout_ms);
+
+/* Prints the scheduler part of the card's debugfs state as "# " lines. */
+void sl_dump_state(const char *card);
+
 /* Jain's fairness index of x[0..n): 1 = perfectly even */
 double sl_jain(const double *x, int n);
 

@@ -143,6 +143,9 @@ typedef struct TesseraEngine {
     uint32_t switch_lat_ns;
     uint32_t preemptions;
     uint32_t control;       /* TESSERA_ENG_CTRL_* */
+    uint32_t slice_ns;      /* ENG_SLICE_NS */
+    uint64_t slice_deadline;    /* card time the bound passes, 0 = none */
+    uint32_t slice_stops;
 
     /* Worker bookkeeping, not migrated (TesseraState.lock). */
     bool running;           /* a command is executing */
@@ -672,6 +675,24 @@ static bool eng_preempt_req(TesseraEngine *e)
     return e->switch_req && !(e->control & TESSERA_ENG_CTRL_BOUNDARY_ONLY);
 }
 
+/*
+ * The slice bound (ENG_SLICE_NS) passed: request a switch to no context, as
+ * the host would have, dated at the bound. Lock held. True if requested.
+ */
+static bool eng_slice_check(TesseraEngine *e, uint64_t now)
+{
+    if (!e->slice_deadline || now < e->slice_deadline || e->switch_req ||
+        e->cur == TESSERA_CTX_NONE) {
+        return false;
+    }
+    e->switch_req = true;
+    e->switch_req_ns = e->slice_deadline;
+    e->pending = TESSERA_CTX_NONE;
+    e->slice_deadline = 0;
+    e->slice_stops++;
+    return true;
+}
+
 /* Card time at which a switch requested at t_req stops a running BUSY. */
 static uint64_t busy_switch_deadline(TesseraState *s, TesseraEngine *e,
                                      uint64_t t_req)
@@ -718,6 +739,8 @@ static void eng_do_switch(TesseraState *s, TesseraEngine *e)
     }
     e->switches++;
     e->switch_lat_ns = MIN(done - e->switch_req_ns, (uint64_t)UINT32_MAX);
+    e->slice_deadline = e->cur != TESSERA_CTX_NONE && e->slice_ns ?
+                        done + e->slice_ns : 0;
     e->cursor = done;
     e->cursor_valid = true;
     e->worked = false;
@@ -738,6 +761,7 @@ static bool eng_checkpoint(EngineRun *r, uint64_t progress)
     qemu_mutex_lock(&s->lock);
     now = card_now();
     ran = r->run_before + (now - r->seg_start);
+    eng_slice_check(r->e, now);
     if (s->watchdog_ns && ran > s->watchdog_ns) {
         r->fault.code = TESSERA_FAULT_WATCHDOG;
         r->fault.addr = ran;
@@ -1048,6 +1072,7 @@ static RunResult exec_busy(EngineRun *r, const TesseraCmd *cmd)
         uint64_t end_dl = seg + (total - p0);
         uint64_t wd_dl = UINT64_MAX, sw_dl = UINT64_MAX, dl;
 
+        eng_slice_check(e, now);
         if (s->watchdog_ns) {
             wd_dl = r->run_before >= s->watchdog_ns ?
                     seg : seg + (s->watchdog_ns - r->run_before);
@@ -1077,7 +1102,10 @@ static RunResult exec_busy(EngineRun *r, const TesseraCmd *cmd)
             break;
         }
         e->live_cap = dl;
-        worker_sleep_until(s, &e->wake, &e->timer, dl);
+        /* Wake at the slice bound too; it does not cap the counters. */
+        worker_sleep_until(s, &e->wake, &e->timer,
+                           e->slice_deadline && !e->switch_req ?
+                           MIN(dl, e->slice_deadline) : dl);
     }
     e->run_is_busy = false;
     e->live_cap = UINT64_MAX;
@@ -1333,7 +1361,7 @@ static void *eng_thread(void *opaque)
             e->cursor_valid = false;
             continue;
         }
-        if (e->switch_req) {
+        if (e->switch_req || eng_slice_check(e, card_now())) {
             eng_do_switch(s, e);
             continue;
         }
@@ -1724,6 +1752,9 @@ static void eng_reset_state(TesseraEngine *e)
     e->switch_lat_ns = 0;
     e->preemptions = 0;
     e->control = 0;
+    e->slice_ns = 0;
+    e->slice_deadline = 0;
+    e->slice_stops = 0;
     e->running = false;
     e->cursor_valid = false;
     e->worked = false;
@@ -1885,6 +1916,10 @@ static uint32_t eng_read(TesseraState *s, TesseraEngine *e, hwaddr off)
         return e->preemptions;
     case TESSERA_ENG_CONTROL:
         return e->control;
+    case TESSERA_ENG_SLICE_NS:
+        return e->slice_ns;
+    case TESSERA_ENG_SLICE_STOPS:
+        return e->slice_stops;
     }
     return 0;
 }
@@ -2116,6 +2151,14 @@ static bool eng_write(TesseraState *s, TesseraEngine *e, hwaddr off,
         e->control = val & TESSERA_ENG_CTRL_BOUNDARY_ONLY;
         /* A BUSY waiting for a switch now stops at its next checkpoint. */
         qemu_cond_broadcast(&e->wake);
+        break;
+    case TESSERA_ENG_SLICE_NS:
+        e->slice_ns = val;
+        /* Written while a context runs: the bound counts from now. */
+        if (!e->switch_req && e->cur != TESSERA_CTX_NONE) {
+            e->slice_deadline = val ? card_now() + val : 0;
+            qemu_cond_broadcast(&e->wake);
+        }
         break;
     case TESSERA_ENG_INT_STATUS:
         e->int_status &= ~val;
@@ -2599,13 +2642,16 @@ static const VMStateDescription vmstate_tessera_engine = {
     },
 };
 
-/* ENG_CONTROL, in a subsection: streams without it load with 0. */
+/* ENG_CONTROL and the slice bound: streams without them load with 0. */
 static const VMStateDescription vmstate_tessera_engine_control = {
     .name = "tessera-card/engine-control",
     .version_id = 1,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(control, TesseraEngine),
+        VMSTATE_UINT32(slice_ns, TesseraEngine),
+        VMSTATE_UINT64(slice_deadline, TesseraEngine),
+        VMSTATE_UINT32(slice_stops, TesseraEngine),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -2616,7 +2662,9 @@ static bool card_engine_control_needed(void *opaque)
     unsigned i;
 
     for (i = 0; i < TESSERA_MAX_ENGINES; i++) {
-        if (s->eng[i].control) {
+        TesseraEngine *e = &s->eng[i];
+
+        if (e->control || e->slice_ns || e->slice_stops) {
             return true;
         }
     }
