@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 	group = open(path, O_RDWR);
 	if (container < 0 || group < 0)
 		return fail("open container/group");
-	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) || !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
 		return fail("group not viable");
 	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
 	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
@@ -65,7 +66,8 @@ int main(int argc, char **argv)
 
 	if (ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &info) || info.count != 1 ||
 	    !(info.flags & VFIO_IRQ_INFO_EVENTFD)) {
-		fprintf(stderr, "req_release: REQ index count %u flags 0x%x\n", info.count, info.flags);
+		fprintf(stderr, "req_release: REQ index count %u flags 0x%x\n",
+			info.count, info.flags);
 		return 1;
 	}
 	efd = eventfd(0, 0);
