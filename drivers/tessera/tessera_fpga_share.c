@@ -13,8 +13,11 @@
  *
  * Which tenant runs is the engines' policy (tessera_policy.c, weighted fair
  * by the instance's weight) over the tenants with work; a tenant keeps the
- * region for its slice (vfpga_slice_us) while it has work. Jobs are not
- * preemptible on the card, so switches happen between jobs. Because the
+ * region for its whole slice (vfpga_slice_us). Between two of its jobs the
+ * region waits for its next one until the slice ends rather than switching
+ * at once: a switch costs a reload, and a tenant that runs jobs back to
+ * back is briefly idle between every two. Jobs are not preemptible on the
+ * card, so switches happen between jobs. Because the
  * card region serves others between a tenant's jobs, a tenant's user page
  * is the mediator's here (trapped, not mapped): arguments, START, job
  * status, result and job count are kept per tenant, and the slot's thread
@@ -245,10 +248,12 @@ static void tessera_share_run_job(struct tessera_fpga_slot *slot, struct tessera
 }
 
 /*
- * The tenant to serve next: the resident one while its slice lasts and it
- * has work, else the policy's pick. Slot lock held.
+ * The tenant to serve next: the resident one while its slice lasts, else
+ * the policy's pick. NULL with *wait_ns set: the resident's slice goes on
+ * but it has no work yet; wait that long for it. Slot lock held.
  */
-static struct tessera_vfpga_region *tessera_share_pick(struct tessera_fpga_slot *slot)
+static struct tessera_vfpga_region *tessera_share_pick(struct tessera_fpga_slot *slot,
+						       u64 *wait_ns)
 {
 	struct tessera_vfpga_region *res = slot->resident;
 	struct tessera_policy_entity *pe;
@@ -256,8 +261,13 @@ static struct tessera_vfpga_region *tessera_share_pick(struct tessera_fpga_slot 
 	u64 slice;
 
 	lockdep_assert_held(&slot->lock);
-	if (res && res->pe.runnable && ktime_before(now, slot->slice_end))
-		return res;
+	*wait_ns = 0;
+	if (res && ktime_before(now, slot->slice_end)) {
+		if (res->pe.runnable)
+			return res;
+		*wait_ns = ktime_to_ns(ktime_sub(slot->slice_end, now));
+		return NULL;
+	}
 	tessera_rq_set_slice(&slot->rq, (u64)clamp(READ_ONCE(vfpga_slice_us), 50U, 100000U) *
 				       NSEC_PER_USEC);
 	pe = tessera_rq_pick(&slot->rq, ktime_to_ns(now), &slice);
@@ -270,15 +280,27 @@ static struct tessera_vfpga_region *tessera_share_pick(struct tessera_fpga_slot 
 	return container_of(pe, struct tessera_vfpga_region, pe);
 }
 
-static struct tessera_vfpga_region *tessera_share_next(struct tessera_fpga_slot *slot)
+static struct tessera_vfpga_region *tessera_share_next(struct tessera_fpga_slot *slot,
+						       u64 *wait_ns)
 {
 	struct tessera_vfpga_region *vr;
 	unsigned long flags;
 
 	spin_lock_irqsave(&slot->lock, flags);
-	vr = tessera_share_pick(slot);
+	vr = tessera_share_pick(slot, wait_ns);
 	spin_unlock_irqrestore(&slot->lock, flags);
 	return vr;
+}
+
+static bool tessera_share_resident_runnable(struct tessera_fpga_slot *slot)
+{
+	unsigned long flags;
+	bool runnable;
+
+	spin_lock_irqsave(&slot->lock, flags);
+	runnable = !slot->resident || slot->resident->pe.runnable;
+	spin_unlock_irqrestore(&slot->lock, flags);
+	return runnable;
 }
 
 static bool tessera_share_has_work(struct tessera_fpga_slot *slot)
@@ -298,19 +320,25 @@ static int tessera_share_thread(void *data)
 {
 	struct tessera_fpga_slot *slot = data;
 	struct tessera_vfpga_region *vr;
+	u64 wait_ns;
 
 	while (!kthread_should_stop()) {
 		wait_event_idle(slot->wq, kthread_should_stop() || tessera_share_has_work(slot));
 		if (kthread_should_stop())
 			break;
 		mutex_lock(&slot->run_lock);
-		vr = tessera_share_next(slot);
+		vr = tessera_share_next(slot, &wait_ns);
 		/* Only this thread and a leaving tenant (run_lock) clear these. */
 		if (vr && READ_ONCE(vr->cfg_queued))
 			tessera_share_run_config(slot, vr);
 		else if (vr && READ_ONCE(vr->job_queued))
 			tessera_share_run_job(slot, vr);
 		mutex_unlock(&slot->run_lock);
+		/* Others wait while the resident's slice lasts: it may go on. */
+		if (!vr && wait_ns)
+			wait_event_idle_timeout(slot->wq, kthread_should_stop() ||
+						tessera_share_resident_runnable(slot),
+						nsecs_to_jiffies(wait_ns) + 1);
 		cond_resched();
 	}
 	return 0;
@@ -347,6 +375,8 @@ void tessera_fpga_share_leave(struct tessera_vfpga_region *vr)
 	vr->cfg_queued = false;
 	spin_unlock_irqrestore(&slot->lock, flags);
 	mutex_unlock(&slot->run_lock);
+	/* The thread may be holding the region for us: let it go on. */
+	wake_up_all(&slot->wq);
 }
 
 /*
