@@ -18,7 +18,9 @@
  * available_instances then counts those turns.
  */
 #include <linux/bitmap.h>
+#include <linux/debugfs.h>
 #include <linux/moduleparam.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "tessera_drv.h"
@@ -304,6 +306,47 @@ void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32
 	spin_unlock_irqrestore(&fpga->owner_lock, flags);
 }
 
+/* debugfs <card>/vfpga: each card region, who it serves and what it holds. */
+static int tessera_fpga_debugfs_show(struct seq_file *m, void *unused)
+{
+	struct tessera_fpga *fpga = m->private;
+	struct tessera_device *tdev = fpga->tdev;
+	unsigned int r;
+
+	seq_printf(m, "capacity %llu config_bw_kib_per_ms %u functions 0x%x share %u\n",
+		   fpga->capacity, fpga->config_bw, fpga->functions, fpga->share);
+	for (r = 0; r < tdev->num_regions; r++) {
+		struct tessera_fpga_slot *slot = &fpga->slots[r];
+		unsigned long flags;
+		unsigned int tenants;
+		u64 switches = 0;
+		int resident = -1;
+
+		mutex_lock(&fpga->lock);
+		tenants = fpga->share > 1 ? slot->tenants : test_bit(r, &fpga->owned);
+		mutex_unlock(&fpga->lock);
+		if (fpga->share > 1) {
+			spin_lock_irqsave(&slot->lock, flags);
+			switches = slot->switches;
+			if (slot->resident)
+				resident = slot->resident->vf->vg.ctx->id;
+			spin_unlock_irqrestore(&slot->lock, flags);
+		}
+		seq_printf(m,
+			   "region %u: tenants %u ctx %u function %u status %u config_ns %llu busy_ns %llu jobs_done %u fault %u resident_ctx %d switches %llu\n",
+			   r, tenants, tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CTX)),
+			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_FUNCTION)),
+			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_STATUS)),
+			   tessera_rd64(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_NS_LO)),
+			   tessera_rd64(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_BUSY_NS_LO)),
+			   tessera_rd(tdev, TESSERA_RGN_USER_REG(r, TESSERA_RGN_USER_JOBS_DONE)),
+			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_FAULT_CODE)),
+			   resident, switches);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tessera_fpga_debugfs);
+
 /**
  * tessera_fpga_init() - read the card's region capabilities
  * @tdev: the card, registers mapped and capabilities read
@@ -344,6 +387,9 @@ int tessera_fpga_init(struct tessera_device *tdev)
 			return ret;
 		}
 	}
+	/* Removed in tessera_fpga_fini(), before @fpga goes, not with the folder. */
+	fpga->debugfs = debugfs_create_file("vfpga", 0400, tdev->debugfs, fpga,
+					    &tessera_fpga_debugfs_fops);
 	return 0;
 }
 
@@ -354,6 +400,7 @@ void tessera_fpga_fini(struct tessera_device *tdev)
 
 	if (!fpga)
 		return;
+	debugfs_remove(fpga->debugfs);
 	if (fpga->share > 1)
 		tessera_fpga_share_fini(fpga);
 	for (r = 0; r < tdev->num_regions; r++)

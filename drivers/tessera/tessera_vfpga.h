@@ -90,6 +90,7 @@ struct tessera_fpga_slot {
  * @share: instances one card region may serve in turn; 1 = space sharing
  *	only, regions owned outright and their user pages passed through
  * @slots: the card regions when @share > 1
+ * @debugfs: the card's debugfs file "vfpga"
  */
 struct tessera_fpga {
 	struct tessera_device *tdev;
@@ -104,6 +105,7 @@ struct tessera_fpga {
 	struct tessera_vfpga_region *owner[TESSERA_MAX_REGIONS];
 	unsigned int share;
 	struct tessera_fpga_slot slots[TESSERA_MAX_REGIONS];
+	struct dentry *debugfs;
 };
 
 /**

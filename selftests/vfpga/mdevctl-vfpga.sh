@@ -62,6 +62,10 @@ check "mdevctl start -u UUID -p PARENT --type tessera-vfpga-2 creates a vFPGA in
 check "mdevctl list shows it" bash -c "mdevctl list | grep -q '$uuid $parent tessera-vfpga-2'"
 check "available_instances of tessera-vfpga-1 went down by two regions" \
 	test "$(available tessera-vfpga-1)" = "$((avail1 - 2))"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+dbg=/sys/kernel/debug/tessera/$parent/vfpga
+check "debugfs vfpga shows two card regions serving the instance" \
+	test "$(grep -c 'tenants 1 ' "$dbg" 2>/dev/null)" = 2
 check "mdevctl stop removes it" \
 	bash -c "mdevctl stop -u $uuid && test ! -e /sys/bus/mdev/devices/$uuid"
 check "available_instances of tessera-vfpga-1 is back" \
