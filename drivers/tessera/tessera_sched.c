@@ -332,19 +332,25 @@ static void tessera_sched_bound_stopped(struct tessera_engine *eng)
 }
 
 /*
- * If a switch is in flight, check on the card whether it is done, for the
- * case where the interrupt has not been handled yet.
+ * Bring the driver's view of @eng in line with the card's: a switch in
+ * flight may be done (its interrupt not handled yet), and the card's slice
+ * bound may have taken the loaded context off, even right after the switch
+ * that loaded it (both interrupts then arrive as one). Lock held.
  */
 static void tessera_sched_sync_engine(struct tessera_engine *eng)
 {
-	u32 status;
+	u32 status = tessera_rd(eng->sched->tdev,
+				TESSERA_ENGINE_REG(eng->id, TESSERA_ENG_STATUS));
+	bool settled = (status & TESSERA_ENG_STATUS_STATE_MASK) != TESSERA_ENG_STATE_SWITCHING &&
+		       (status & TESSERA_ENG_STATUS_PEND_MASK) == TESSERA_ENG_STATUS_PEND_MASK;
 
-	if (!eng->switching)
+	if (!settled)
 		return;
-	status = tessera_rd(eng->sched->tdev, TESSERA_ENGINE_REG(eng->id, TESSERA_ENG_STATUS));
-	if ((status & TESSERA_ENG_STATUS_STATE_MASK) != TESSERA_ENG_STATE_SWITCHING &&
-	    (status & TESSERA_ENG_STATUS_PEND_MASK) == TESSERA_ENG_STATUS_PEND_MASK)
+	if (eng->switching)
 		tessera_sched_switch_done(eng);
+	if (eng->current_se &&
+	    (status & TESSERA_ENG_STATUS_CUR_MASK) == TESSERA_ENG_STATUS_CUR_MASK)
+		tessera_sched_bound_stopped(eng);
 }
 
 static enum hrtimer_restart tessera_sched_slice_end(struct hrtimer *timer)
@@ -362,7 +368,10 @@ static enum hrtimer_restart tessera_sched_slice_end(struct hrtimer *timer)
 		eng->timer_late_max_ns = max_t(u64, eng->timer_late_max_ns, max(late, 0LL));
 		if (!eng->throttled)
 			eng->slice_ends++;
-		tessera_sched_dispatch(eng, true);
+		/* Decide on what the card really has loaded. */
+		tessera_sched_sync_engine(eng);
+		if (!eng->switching)
+			tessera_sched_dispatch(eng, true);
 	}
 	spin_unlock_irqrestore(&sched->lock, flags);
 	return HRTIMER_NORESTART;
@@ -688,15 +697,7 @@ void tessera_sched_engine_irq(struct tessera_sched *sched, unsigned int engine, 
 	unsigned long flags;
 
 	spin_lock_irqsave(&sched->lock, flags);
-	if (eng->switching) {
-		/* Done only if the card says so: its own bound may have switched first. */
-		tessera_sched_sync_engine(eng);
-	} else if ((status & TESSERA_ENG_INT_SWITCHED) && eng->current_se) {
-		u32 hw = tessera_rd(sched->tdev, TESSERA_ENGINE_REG(engine, TESSERA_ENG_STATUS));
-
-		if ((hw & TESSERA_ENG_STATUS_STATE_MASK) == TESSERA_ENG_STATE_IDLE)
-			tessera_sched_bound_stopped(eng);
-	}
+	tessera_sched_sync_engine(eng);
 
 	cur = eng->current_se;
 	if ((status & TESSERA_ENG_INT_IDLE) && cur && !eng->switching) {

@@ -226,35 +226,54 @@ int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 
 #define SL_MAX_GROUPS	8
 
-int sl_snapshot(struct sl_inst **v, const int *group, int n, uint64_t *seq, uint64_t *busy)
+/* One engine's instances at one switch; retried while a switch cuts the reads. */
+static int snapshot_group(struct sl_inst **v, const int *group, int n, int g, uint64_t *seq,
+			  uint64_t *busy)
 {
 	int tries, i;
 
 	for (tries = 0; tries < 100; tries++) {
-		bool seen[SL_MAX_GROUPS] = { false }, same = true;
+		bool seen = false, same = true;
 
 		for (i = 0; i < n; i++) {
 			char path[400], buf[64];
 			unsigned long long s, b;
-			int g = group ? group[i] : 0;
 
+			if ((group ? group[i] : 0) != g)
+				continue;
 			snprintf(path, sizeof(path), "%s/busy_at_switch", v[i]->sysdir);
 			if (tsr_sysfs_read(path, buf, sizeof(buf)) ||
 			    sscanf(buf, "%llu %llu", &s, &b) != 2)
 				return -EIO;
 			busy[i] = b;
-			if (!seen[g]) {
-				seen[g] = true;
-				seq[g] = s;
-			} else if (seq[g] != s) {
+			if (!seen) {
+				seen = true;
+				*seq = s;
+			} else if (*seq != s) {
 				same = false;
 			}
 		}
 		if (same)
 			return 0;
 	}
-	fprintf(stderr, "# no consistent busy_at_switch snapshot in 100 tries\n");
+	fprintf(stderr, "# no consistent busy_at_switch snapshot of engine group %d in 100 tries\n",
+		g);
 	return -EAGAIN;
+}
+
+int sl_snapshot(struct sl_inst **v, const int *group, int n, uint64_t *seq, uint64_t *busy)
+{
+	int i, g, ngroups = 1, ret;
+
+	for (i = 0; i < n; i++)
+		if (group && group[i] + 1 > ngroups)
+			ngroups = group[i] + 1;
+	for (g = 0; g < ngroups; g++) {
+		ret = snapshot_group(v, group, n, g, &seq[g], busy);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int sl_window_switches(struct sl_inst **v, const bool *active, const int *group, int n,
