@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 
 #include "tessera_drv.h"
+#include "tessera_fpga_turns.h"
 #include "tessera_vfpga.h"
 
 static unsigned int vfpga_share = 1;
@@ -77,46 +78,15 @@ bool tessera_vfpga_is_type(struct mdev_type *mtype)
 	return false;
 }
 
-/*
- * Picks @count distinct card regions with a turn free, the least loaded
- * first; with @phys NULL only says whether it could. Lock held.
- */
-static bool tessera_fpga_pick_shared(struct tessera_fpga *fpga, unsigned int count,
-				     const unsigned int *tenants, unsigned int *phys)
-{
-	unsigned int nr = fpga->tdev->num_regions, i, r, best;
-	unsigned long taken = 0;
-
-	for (i = 0; i < count; i++) {
-		best = nr;
-		for (r = 0; r < nr; r++)
-			if (!(taken & BIT(r)) && tenants[r] < fpga->share &&
-			    (best == nr || tenants[r] < tenants[best]))
-				best = r;
-		if (best == nr)
-			return false;
-		taken |= BIT(best);
-		if (phys)
-			phys[i] = best;
-	}
-	return true;
-}
-
 /* Instances of @count regions that fit the free turns now. Lock held. */
 static unsigned int tessera_fpga_count_shared(struct tessera_fpga *fpga, unsigned int count)
 {
-	unsigned int tenants[TESSERA_MAX_REGIONS], phys[TESSERA_VFPGA_MAX_REGIONS];
-	unsigned int r, fit = 0;
+	unsigned int tenants[TESSERA_MAX_REGIONS], r;
 
 	lockdep_assert_held(&fpga->lock);
 	for (r = 0; r < fpga->tdev->num_regions; r++)
 		tenants[r] = fpga->slots[r].tenants;
-	while (tessera_fpga_pick_shared(fpga, count, tenants, phys)) {
-		for (r = 0; r < count; r++)
-			tenants[phys[r]]++;
-		fit++;
-	}
-	return fit;
+	return tessera_fpga_turns_fit(tenants, fpga->tdev->num_regions, fpga->share, count);
 }
 
 unsigned int tessera_vfpga_get_available(struct mdev_type *mtype)
@@ -229,7 +199,7 @@ int tessera_fpga_claim_regions(struct tessera_fpga *fpga, unsigned int count,
 	if (fpga->share > 1) {
 		for (r = 0; r < nr; r++)
 			tenants[r] = fpga->slots[r].tenants;
-		if (!tessera_fpga_pick_shared(fpga, count, tenants, phys)) {
+		if (!tessera_fpga_turns_pick(tenants, nr, fpga->share, count, phys)) {
 			mutex_unlock(&fpga->lock);
 			return -ENOSPC;
 		}
