@@ -120,7 +120,7 @@ static bool tessera_sched_needs_timer(struct tessera_engine *eng,
  */
 static u32 tessera_sched_bound_ns(u64 slice_ns)
 {
-	return min_t(u64, slice_ns + max(slice_ns / 4, TESSERA_SLICE_MIN_NS), U32_MAX);
+	return min_t(u64, slice_ns + max(slice_ns / 8, TESSERA_SLICE_MIN_NS), U32_MAX);
 }
 
 static void tessera_sched_set_bound(struct tessera_engine *eng, u32 bound_ns)
@@ -332,6 +332,38 @@ static void tessera_sched_bound_stopped(struct tessera_engine *eng)
 }
 
 /*
+ * The card runs another context than the driver believes (a switch the card
+ * refused, say): follow the card, loudly, so that charging and decisions
+ * are about what really runs. Lock held.
+ */
+static void tessera_sched_resync(struct tessera_engine *eng, u32 hw_cur)
+{
+	struct tessera_device *tdev = eng->sched->tdev;
+	struct tessera_sched_entity *prev = eng->current_se, *now = NULL;
+
+	lockdep_assert_held(&eng->sched->lock);
+	eng->resyncs++;
+	dev_warn_ratelimited(&tdev->pdev->dev,
+			     "engine %u: the card runs context %u, the scheduler expected %d: following the card\n",
+			     eng->id, hw_cur, prev ? (int)prev->ctx->id : -1);
+	if (prev) {
+		prev->engine = NULL;
+		tessera_sched_charge(prev);
+	}
+	if (hw_cur < tdev->num_contexts) {
+		struct tessera_sched_entity *se = &tdev->ctxs.ctx[hw_cur].se;
+
+		if (se->home == eng && !se->engine && !se->leaving) {
+			se->engine = eng;
+			now = se;
+		}
+	}
+	eng->current_se = now;
+	hrtimer_try_to_cancel(&eng->slice_timer);
+	wake_up_all(&eng->sched->idle_wq);
+}
+
+/*
  * Bring the driver's view of @eng in line with the card's: a switch in
  * flight may be done (its interrupt not handled yet), and the card's slice
  * bound may have taken the loaded context off, even right after the switch
@@ -344,13 +376,17 @@ static void tessera_sched_sync_engine(struct tessera_engine *eng)
 	bool settled = (status & TESSERA_ENG_STATUS_STATE_MASK) != TESSERA_ENG_STATE_SWITCHING &&
 		       (status & TESSERA_ENG_STATUS_PEND_MASK) == TESSERA_ENG_STATUS_PEND_MASK;
 
+	u32 hw_cur = (status & TESSERA_ENG_STATUS_CUR_MASK) >> TESSERA_ENG_STATUS_CUR_SHIFT;
+	u32 none = TESSERA_ENG_STATUS_CUR_MASK >> TESSERA_ENG_STATUS_CUR_SHIFT;
+
 	if (!settled)
 		return;
 	if (eng->switching)
 		tessera_sched_switch_done(eng);
-	if (eng->current_se &&
-	    (status & TESSERA_ENG_STATUS_CUR_MASK) == TESSERA_ENG_STATUS_CUR_MASK)
+	if (eng->current_se && hw_cur == none)
 		tessera_sched_bound_stopped(eng);
+	else if ((eng->current_se ? eng->current_se->ctx->id : none) != hw_cur)
+		tessera_sched_resync(eng, hw_cur);
 }
 
 static enum hrtimer_restart tessera_sched_slice_end(struct hrtimer *timer)
@@ -917,12 +953,13 @@ void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m)
 			   tessera_rd(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_SWITCH_LAT_NS)),
 			   tessera_rd(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_CONTROL)));
 		seq_printf(m,
-			   "engine %u: driver: current %d%s%s, contexts %u, weight %u, requested switches %llu, slice ends %llu, card slice stops %llu, idle waits %llu, decisions %llu, decision time %llu ns, switch samples %llu, period start %llu ns, timer fires %llu late mean %llu ns max %llu ns\n",
+			   "engine %u: driver: current %d%s%s, contexts %u, weight %u, requested switches %llu, slice ends %llu, card slice stops %llu, resyncs %llu, idle waits %llu, decisions %llu, decision time %llu ns, switch samples %llu, period start %llu ns, timer fires %llu late mean %llu ns max %llu ns\n",
 			   i, eng->current_se ? (int)eng->current_se->ctx->id : -1,
 			   eng->switching ? " (switching)" : "",
 			   eng->throttled ? " (throttled)" : "",
 			   eng->nr_entities, eng->total_weight, eng->switches, eng->slice_ends,
-			   eng->bound_stops, eng->idle_waits, eng->decisions, eng->sched_ns,
+			   eng->bound_stops, eng->resyncs, eng->idle_waits, eng->decisions,
+			   eng->sched_ns,
 			   eng->lat_count, eng->rq.period_start, eng->timer_fires,
 			   eng->timer_fires ?
 			   div64_u64(eng->timer_late_sum_ns, eng->timer_fires) : 0,

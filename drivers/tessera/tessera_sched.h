@@ -103,6 +103,7 @@ struct tessera_sched_entity {
  * @switches: switches this driver requested
  * @slice_ends: slices that ran out
  * @bound_stops: slices the card's own bound ended (the host's timer was late)
+ * @resyncs: times the card ran another context than the driver believed
  * @idle_waits: times fixed share left the engine idle with work waiting
  * @sched_ns: host time spent deciding (the scheduler's CPU overhead)
  * @decisions: scheduling decisions taken
@@ -130,6 +131,7 @@ struct tessera_engine {
 	u64 switches;
 	u64 slice_ends;
 	u64 bound_stops;
+	u64 resyncs;
 	u64 idle_waits;
 	u64 sched_ns;
 	u64 decisions;

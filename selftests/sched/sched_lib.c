@@ -119,9 +119,24 @@ long long sl_inst_read(struct sl_inst *s, const char *file)
 	return strtoll(buf, NULL, 0);
 }
 
+/*
+ * The mediator computes VF_BUSY_NS_LO and _HI from two reads of the card's
+ * counter: across a 2^32 ns boundary a LO-then-HI read tears. Read HI, LO,
+ * HI and retry until both HI agree.
+ */
 uint64_t sl_busy(struct sl_inst *s)
 {
-	return tsr_reg64(&s->inst, TESSERA_VF_BUSY_NS_LO);
+	uint32_t hi, lo, hi2;
+	int tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		hi = tsr_reg(&s->inst, TESSERA_VF_BUSY_NS_HI);
+		lo = tsr_reg(&s->inst, TESSERA_VF_BUSY_NS_LO);
+		hi2 = tsr_reg(&s->inst, TESSERA_VF_BUSY_NS_HI);
+		if (hi == hi2)
+			break;
+	}
+	return (uint64_t)hi2 << 32 | lo;
 }
 
 uint32_t sl_queued(struct sl_inst *s)
