@@ -9,8 +9,10 @@ set -euo pipefail
 bench=$1
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-# The test host has no /dev/fd: no process substitution.
-read -r -a cards <<< "$(ls /sys/class/mdev_bus | sort | tr '\n' ' ')"
+cards=()
+for c in /sys/class/mdev_bus/*; do
+	[ -e "$c" ] && cards+=("${c##*/}")
+done
 if [ ${#cards[@]} -lt 2 ]; then
 	echo "bench-guest: want two cards, found ${#cards[@]}: ${cards[*]}" >&2
 	exit 1
