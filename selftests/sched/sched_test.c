@@ -21,11 +21,11 @@
 #include "kselftest_harness.h"
 #include "sched_lib.h"
 
-#define SLICE_US	2000
+#define SLICE_US	5000
 #define SLICE_NS	((uint64_t)SLICE_US * 1000)
 #define WINDOWS		5
 /* Longer than a slice, so that every switch stops a command midway. */
-#define BUSY_US		5000
+#define BUSY_US		12000
 #define MAX_INST	3
 
 FIXTURE(sched) {
