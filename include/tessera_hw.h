@@ -448,9 +448,9 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_FAULT_ADDR_HI	0x034
 #define TESSERA_VF_INT_STATUS		0x038	/* RW1C: TESSERA_CTX_INT_* */
 #define TESSERA_VF_INT_ENABLE		0x03c	/* RW */
-#define TESSERA_VF_FENCE_LO		0x040	/* RO: last fence value */
+#define TESSERA_VF_FENCE_LO		0x040	/* RO: last fence value; LO read latches HI */
 #define TESSERA_VF_FENCE_HI		0x044
-#define TESSERA_VF_BUSY_NS_LO		0x048	/* RO: card time spent on this instance */
+#define TESSERA_VF_BUSY_NS_LO		0x048	/* RO: card busy time; LO read latches HI */
 #define TESSERA_VF_BUSY_NS_HI		0x04c
 #define TESSERA_VF_RESET		0x050	/* WO: 1 = reset the instance's engine state */
 #define TESSERA_VF_CMDS_DONE		0x054	/* RO */

@@ -77,6 +77,8 @@ struct tessera_vgpu_stats {
  * @ring_base: VF_RING_BASE as the guest wrote it
  * @ring_size: VF_RING_SIZE as the guest wrote it
  * @ring_enabled: the ring is configured (VF_STATUS_ENABLED)
+ * @fence_latch: VF_FENCE as of the last VF_FENCE_LO read, for VF_FENCE_HI
+ * @busy_latch: VF_BUSY_NS as of the last VF_BUSY_NS_LO read, for _HI
  * @sub: submission state
  *
  * @irq_lock: protects the fields below; taken in interrupt context
@@ -116,6 +118,8 @@ struct tessera_vgpu {
 	u64 ring_base;
 	u32 ring_size;
 	bool ring_enabled;
+	u64 fence_latch;
+	u64 busy_latch;
 	struct tessera_submit sub;
 
 	spinlock_t irq_lock;	/* interrupt and fault state below; irq-safe */

@@ -237,24 +237,35 @@ static u64 tessera_vreg_fence(struct tessera_vgpu *vg)
 	return tessera_submit_fence_seen(vg) ? tessera_ctx_fence(vg->ctx) : 0;
 }
 
+/*
+ * The 64-bit counters move while the guest reads them in two halves: the
+ * LO read latches the whole value and HI returns the latched upper half, as
+ * the card's own clock does, so a LO-then-HI read is never torn.
+ */
 static u32 tessera_vreg_fence_lo(struct tessera_vgpu *vg)
 {
-	return lower_32_bits(tessera_vreg_fence(vg));
+	lockdep_assert_held(&vg->lock);
+	vg->fence_latch = tessera_vreg_fence(vg);
+	return lower_32_bits(vg->fence_latch);
 }
 
 static u32 tessera_vreg_fence_hi(struct tessera_vgpu *vg)
 {
-	return upper_32_bits(tessera_vreg_fence(vg));
+	lockdep_assert_held(&vg->lock);
+	return upper_32_bits(vg->fence_latch);
 }
 
 static u32 tessera_vreg_busy_lo(struct tessera_vgpu *vg)
 {
-	return lower_32_bits(tessera_vgpu_busy_ns(vg));
+	lockdep_assert_held(&vg->lock);
+	vg->busy_latch = tessera_vgpu_busy_ns(vg);
+	return lower_32_bits(vg->busy_latch);
 }
 
 static u32 tessera_vreg_busy_hi(struct tessera_vgpu *vg)
 {
-	return upper_32_bits(tessera_vgpu_busy_ns(vg));
+	lockdep_assert_held(&vg->lock);
+	return upper_32_bits(vg->busy_latch);
 }
 
 static void tessera_vreg_reset_wr(struct tessera_vgpu *vg, u32 val)
