@@ -9,18 +9,6 @@ run=scripts/testhost/run.sh
 card=1234:7e50
 out=$suite_top/.cache/suites/testhost
 mkdir -p "$out"
-n=0
-failed=0
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
 
 mapfile -t guest_checks < <(grep -o '^check "[^"]*"' scripts/testhost/smoke-guest.sh | cut -d'"' -f2)
 echo "1..$(( ${#guest_checks[@]} + 5 ))"

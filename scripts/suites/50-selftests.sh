@@ -27,24 +27,6 @@ else
 	groups=("${all_groups[@]}")
 fi
 
-n=0
-failed=0
-tap()
-{
-	# tap ok|not-ok DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-finish()
-{
-	echo "1..$n"
-	exit $failed
-}
 
 # --- prerequisites: each missing one is a failing line that says what ---
 
@@ -56,43 +38,9 @@ else
 	finish
 fi
 
-# TESSERA_KO names a module to test as is (no rebuild).
-if [ -n "${TESSERA_KO:-}" ]; then
-	ko=$(realpath "$TESSERA_KO")
-	echo "# $(basename "$0"): testing $ko as given (TESSERA_KO)"
-else
-	ko=$top/drivers/tessera/tessera.ko
-	if [ ! -d "$top/drivers/tessera" ]; then
-		tap not-ok "selftests: drivers/tessera/ does not exist yet: no module to test"
-		finish
-	fi
-	# Rebuild when any source is newer than the module (or it is missing).
-	if [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
-		\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
-		if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
-			tap not-ok "selftests: Debian's kernel headers are missing (scripts/fetch-kernel.sh failed)"
-			tap_comment_file "$logs/kernel.log" 10
-			finish
-		fi
-		. "$top/scripts/versions.sh"
-		kdir=$kroot/usr/src/linux-headers-$TESSERA_KVER
-		if ! make -C "$kdir" M="$top" modules >"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
-			tap not-ok "selftests: tessera.ko does not build (make -C \$KDIR M=$top modules)"
-			tap_comment_file "$logs/module.log" 20
-			finish
-		fi
-	fi
-fi
-tap ok "selftests: tessera.ko is built"
+suite_module selftests "$logs"
 
-if [ ! -x "$top/scripts/testhost/run.sh" ]; then
-	tap not-ok "selftests: scripts/testhost/run.sh does not exist yet: no test host"
-	finish
-fi
-if [ ! -x "$top/scripts/qemu" ]; then
-	tap not-ok "selftests: scripts/qemu (QEMU with the Tessera card) does not exist yet"
-	finish
-fi
+suite_need selftests scripts/testhost/run.sh scripts/qemu
 
 # --- one fresh test host per group ---
 

@@ -17,24 +17,6 @@ card=${TESSERA_SCHED_CARD:-tessera-card,engines=1}
 vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
 mkdir -p "$logs"
 
-n=0
-failed=0
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-finish()
-{
-	echo "1..$n"
-	exit $failed
-}
-
 if make -C "$top/selftests/sched" OUT="$out" >"$logs/build.log" 2>&1; then
 	tap ok "sched: the scheduler selftests build"
 else
@@ -43,24 +25,8 @@ else
 	finish
 fi
 
-ko=$top/drivers/tessera/tessera.ko
-if [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
-	\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
-	# shellcheck source=scripts/versions.sh
-	. "$top/scripts/versions.sh"
-	if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log") ||
-		! make -C "$kroot/usr/src/linux-headers-$TESSERA_KVER" M="$top" modules \
-			>"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
-		tap not-ok "sched: tessera.ko does not build"
-		tap_comment_file "$logs/module.log" 20
-		finish
-	fi
-fi
-tap ok "sched: tessera.ko is built"
-if [ ! -x "$top/scripts/qemu" ]; then
-	tap not-ok "sched: scripts/qemu (QEMU with the Tessera card) does not exist yet"
-	finish
-fi
+suite_module sched "$logs"
+suite_need sched scripts/testhost/run.sh scripts/qemu
 
 log=$logs/sched.log
 start=$SECONDS

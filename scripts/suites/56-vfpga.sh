@@ -21,24 +21,6 @@ card=${TESSERA_CARD:-tessera-card}
 vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
 mkdir -p "$logs"
 
-n=0
-failed=0
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-finish()
-{
-	echo "1..$n"
-	exit $failed
-}
-
 if make -C "$top/selftests/vfio" OUT="$out" >"$logs/build.log" 2>&1 &&
    make -C "$top/selftests/vfpga" OUT="$out" >>"$logs/build.log" 2>&1; then
 	tap ok "vfpga: the vFPGA selftests build"
@@ -48,25 +30,8 @@ else
 	finish
 fi
 
-ko=${TESSERA_KO:-$top/drivers/tessera/tessera.ko}
-if [ -n "${TESSERA_KO:-}" ]; then
-	:
-elif [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
-	\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
-	if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
-		tap not-ok "vfpga: Debian's kernel headers are missing (scripts/fetch-kernel.sh failed)"
-		finish
-	fi
-	# shellcheck source=scripts/versions.sh
-	. "$top/scripts/versions.sh"
-	kdir=$kroot/usr/src/linux-headers-$TESSERA_KVER
-	if ! make -C "$kdir" M="$top" modules >"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
-		tap not-ok "vfpga: tessera.ko does not build (make -C \$KDIR M=$top modules)"
-		tap_comment_file "$logs/module.log" 20
-		finish
-	fi
-fi
-tap ok "vfpga: tessera.ko is built"
+suite_module vfpga "$logs"
+suite_need vfpga scripts/testhost/run.sh scripts/qemu
 
 # run_host NAME MODULE-PARAMS COMMAND...: one test host, its TAP renumbered
 # into ours (plans are summed to check that nothing was cut short).

@@ -19,24 +19,6 @@ card=${TESSERA_CARD:-tessera-card}
 vm_timeout=${TESSERA_NESTED_TIMEOUT:-1800}
 mkdir -p "$logs"
 
-n=0
-failed=0
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-finish()
-{
-	echo "1..$n"
-	exit $failed
-}
-
 if make -C "$top/selftests/vfio" OUT="$top/.cache/selftests" >"$logs/build.log" 2>&1; then
 	tap ok "nested: tessera-bar2 (the host-side VFIO checker) builds"
 else
@@ -55,39 +37,8 @@ if ! kroot=$("$top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
 	tap not-ok "nested: Debian's kernel is missing (scripts/fetch-kernel.sh failed)"
 	finish
 fi
-# TESSERA_KO names a module to test as is (no rebuild).
-if [ -n "${TESSERA_KO:-}" ]; then
-	ko=$(realpath "$TESSERA_KO")
-	echo "# $(basename "$0"): testing $ko as given (TESSERA_KO)"
-else
-	ko=$top/drivers/tessera/tessera.ko
-	if [ ! -d "$top/drivers/tessera" ]; then
-		tap not-ok "nested: drivers/tessera/ does not exist yet: no module to test"
-		finish
-	fi
-	if [ ! -f "$ko" ] || [ -n "$(find "$top/drivers/tessera" "$top/include" \
-		\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
-		. "$top/scripts/versions.sh"
-		if ! make -C "$kroot/usr/src/linux-headers-$TESSERA_KVER" M="$top" modules \
-			>"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
-			tap not-ok "nested: tessera.ko does not build"
-			tap_comment_file "$logs/module.log" 20
-			finish
-		fi
-	fi
-fi
-for need in scripts/testhost/run.sh scripts/qemu; do
-	if [ ! -x "$top/$need" ]; then
-		tap not-ok "nested: $need does not exist yet"
-		finish
-	fi
-done
-for need in /usr/bin/mdevctl /usr/bin/qemu-system-x86_64; do
-	if [ ! -x "$need" ]; then
-		tap not-ok "nested: $need is not installed (scripts/install-deps.sh)"
-		finish
-	fi
-done
+suite_module nested "$logs"
+suite_need nested scripts/testhost/run.sh scripts/qemu /usr/bin/mdevctl /usr/bin/qemu-system-x86_64
 
 # The test host's CPU must offer SVM for kvm-amd (TESSERA_TESTHOST_CPU,
 # default "max": every feature TCG emulates, SVM and NPT included).

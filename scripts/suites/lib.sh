@@ -40,3 +40,76 @@ suite_exec_heavy()
 	fi
 	exec "$suite_top/scripts/testhost/with-heavy-lock.sh" "$script" "$@"
 }
+
+# For suites that number their own TAP lines. tap ok|not-ok DESCRIPTION
+# prints the next line; finish prints the plan (last) and exits, failing if
+# any line did. They keep their count in n and failed.
+n=0
+failed=0
+tap()
+{
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+finish()
+{
+	echo "1..$n"
+	exit $failed
+}
+
+# suite_module NAME LOGDIR: sets ko to the tessera.ko under test and says
+# so in a TAP line: $TESSERA_KO as given (no rebuild), else
+# drivers/tessera/tessera.ko, rebuilt against Debian's headers when any of
+# its sources is newer. If there is none, a failing line says why and the
+# suite finishes.
+suite_module()
+{
+	local name=$1 logs=$2 kroot
+
+	if [ -n "${TESSERA_KO:-}" ]; then
+		ko=$(realpath "$TESSERA_KO")
+		tap ok "$name: testing $ko as given (TESSERA_KO)"
+		return
+	fi
+	ko=$suite_top/drivers/tessera/tessera.ko
+	if [ -f "$ko" ] && [ -z "$(find "$suite_top/drivers/tessera" "$suite_top/include" \
+		\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
+		tap ok "$name: tessera.ko is built"
+		return
+	fi
+	if ! kroot=$("$suite_top/scripts/fetch-kernel.sh" 2>"$logs/kernel.log"); then
+		tap not-ok "$name: Debian's kernel headers are missing (scripts/fetch-kernel.sh failed)"
+		tap_comment_file "$logs/kernel.log" 10
+		finish
+	fi
+	# shellcheck source=scripts/versions.sh
+	. "$suite_top/scripts/versions.sh"
+	if ! make -C "$kroot/usr/src/linux-headers-$TESSERA_KVER" M="$suite_top" modules \
+		>"$logs/module.log" 2>&1 || [ ! -f "$ko" ]; then
+		tap not-ok "$name: tessera.ko does not build (make -C \$KDIR M=$suite_top modules)"
+		tap_comment_file "$logs/module.log" 20
+		finish
+	fi
+	tap ok "$name: tessera.ko is built"
+}
+
+# suite_need NAME PATH...: each PATH (relative to the top, or absolute) must
+# be executable, or a failing line names it and the suite finishes.
+suite_need()
+{
+	local name=$1 p
+
+	shift
+	for p in "$@"; do
+		case $p in /*) ;; *) p=$suite_top/$p ;; esac
+		if [ ! -x "$p" ]; then
+			tap not-ok "$name: ${p#"$suite_top"/} does not exist yet (or is not installed)"
+			finish
+		fi
+	done
+}
