@@ -512,6 +512,12 @@ static u32 tessera_vfpga_rgn_read(struct tessera_vfpga_region *vr, u32 reg)
 		/* What this instance loaded, not what an earlier owner left. */
 		if (vr->slot)
 			return tessera_fpga_share_function(vr);
+		/*
+		 * The guest may read this as soon as the load's interrupt
+		 * reaches it, before finish_work has run: settle the load now
+		 * so the function agrees with VF_RGN_CONFIG_STATUS.
+		 */
+		tessera_vfpga_finish_load(vr);
 		return vr->loaded ? vr->loaded->function : TESSERA_FN_NONE;
 	}
 	if (vr->slot)
