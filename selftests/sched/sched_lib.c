@@ -190,6 +190,31 @@ static void read_all_busy(struct sl_inst **v, int n, uint64_t *busy)
 	}
 }
 
+/*
+ * While a measurement runs: fail if an instance faulted, and keep every
+ * active instance's ring topped up with BUSY work so it stays saturating.
+ */
+static int sl_keep_busy(struct sl_inst **v, const bool *active, int n, uint64_t busy_us)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		uint32_t st = tsr_reg(&v[i]->inst, TESSERA_VF_STATUS);
+
+		if (st & TESSERA_VF_STATUS_FAULTED) {
+			fprintf(stderr, "# instance %d faulted: code 0x%x\n", i,
+				tsr_reg(&v[i]->inst, TESSERA_VF_FAULT_CODE));
+			return -EIO;
+		}
+		if (active[i]) {
+			ret = sl_top_up(v[i], busy_us);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 	      uint64_t window_ns, uint64_t *delta, int timeout_ms)
 {
@@ -215,20 +240,9 @@ int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 		}
 		if (sum >= window_ns)
 			return 0;
-		for (i = 0; i < n; i++) {
-			uint32_t st = tsr_reg(&v[i]->inst, TESSERA_VF_STATUS);
-
-			if (st & TESSERA_VF_STATUS_FAULTED) {
-				fprintf(stderr, "# instance %d faulted: code 0x%x\n", i,
-					tsr_reg(&v[i]->inst, TESSERA_VF_FAULT_CODE));
-				return -EIO;
-			}
-			if (active[i]) {
-				ret = sl_top_up(v[i], busy_us);
-				if (ret)
-					return ret;
-			}
-		}
+		ret = sl_keep_busy(v, active, n, busy_us);
+		if (ret)
+			return ret;
 		if (tsr_now_ms() > deadline) {
 			fprintf(stderr, "# window of %llu ns not reached: %llu ns in %d ms\n",
 				(unsigned long long)window_ns, (unsigned long long)sum, timeout_ms);
@@ -329,20 +343,9 @@ int sl_window_switches(struct sl_inst **v, const bool *active, const int *group,
 				delta[i] = now[i] - start[i];
 			return 0;
 		}
-		for (i = 0; i < n; i++) {
-			uint32_t st = tsr_reg(&v[i]->inst, TESSERA_VF_STATUS);
-
-			if (st & TESSERA_VF_STATUS_FAULTED) {
-				fprintf(stderr, "# instance %d faulted: code 0x%x\n", i,
-					tsr_reg(&v[i]->inst, TESSERA_VF_FAULT_CODE));
-				return -EIO;
-			}
-			if (active[i]) {
-				ret = sl_top_up(v[i], busy_us);
-				if (ret)
-					return ret;
-			}
-		}
+		ret = sl_keep_busy(v, active, n, busy_us);
+		if (ret)
+			return ret;
 		if (tsr_now_ms() > deadline) {
 			fprintf(stderr, "# %llu switches not seen in %d ms (group 0 at %llu, from %llu)\n",
 				(unsigned long long)switches, timeout_ms,
