@@ -608,6 +608,12 @@ static int tessera_vgpu_set_irqs(struct tessera_vgpu *vg, unsigned long arg)
 		return ret;
 	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) != VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
+	/*
+	 * count 0 with BOOL or EVENTFD data names no vector: nothing to do,
+	 * as in vfio-pci. Only DATA_NONE with count 0 means "disable".
+	 */
+	if (!hdr.count && (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) != VFIO_IRQ_SET_DATA_NONE)
+		return 0;
 
 	if (data_size) {
 		data = memdup_user((void __user *)(arg + minsz), data_size);

@@ -20,7 +20,7 @@ card=${TESSERA_CARD:-tessera-card}
 vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
 mkdir -p "$logs"
 
-all_groups=(config_space registers bar2 commands irq reset isolation dma_unmap hostile)
+all_groups=(config_space registers bar2 commands irq reset isolation dma_unmap hostile regress)
 if [ $# -gt 0 ]; then
 	groups=("$@")
 else
