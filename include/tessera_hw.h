@@ -177,7 +177,16 @@
 #define TESSERA_RGN_FAULT_CODE		0x38	/* RO: TESSERA_FAULT_* of the last job fault */
 #define TESSERA_RGN_FAULT_ADDR_LO	0x3c	/* RO */
 #define TESSERA_RGN_FAULT_ADDR_HI	0x40
-#define TESSERA_RGN_RESET		0x44	/* WO: 1 = abort the job, clear the fault */
+#define TESSERA_RGN_RESET		0x44	/* WO: TESSERA_RGN_RESET_* */
+
+/*
+ * RGN_RESET waits for the region's own worker only (never for other
+ * regions or engines). ABORT drops the running job or load and clears the
+ * fault; CLEAR also returns the region to its power-on state: no function,
+ * arguments, result, image registers and counters zero, context 0.
+ */
+#define TESSERA_RGN_RESET_ABORT		1
+#define TESSERA_RGN_RESET_CLEAR		2
 
 #define TESSERA_RGN_CFG_EMPTY		0	/* no function loaded */
 #define TESSERA_RGN_CFG_LOADING		1
@@ -217,7 +226,7 @@
 #define TESSERA_CTX_RING_TAIL		0x18	/* RW: doorbell; [head, tail) is work */
 #define TESSERA_CTX_MMU_ROOT_LO		0x20	/* RW: physical address of the level-2 table */
 #define TESSERA_CTX_MMU_ROOT_HI		0x24
-#define TESSERA_CTX_TLB_INVALIDATE	0x28	/* WO: 1 = drop cached translations */
+#define TESSERA_CTX_TLB_INVALIDATE	0x28	/* WO: 1 = drop cached translations, drain */
 #define TESSERA_CTX_VRAM_BASE_LO	0x30	/* RW: device-memory window offset in BAR2 */
 #define TESSERA_CTX_VRAM_BASE_HI	0x34
 #define TESSERA_CTX_VRAM_SIZE_LO	0x38	/* RW: window size, 0 = no window */
@@ -229,7 +238,7 @@
 #define TESSERA_CTX_FAULT_INDEX		0x50	/* RO: ring index of the faulting command */
 #define TESSERA_CTX_INT_STATUS		0x54	/* RW1C: TESSERA_CTX_INT_* */
 #define TESSERA_CTX_INT_ENABLE		0x58	/* RW */
-#define TESSERA_CTX_RESET		0x5c	/* WO: 1 = stop, clear fault, head = tail = 0 */
+#define TESSERA_CTX_RESET		0x5c	/* WO: 1 = stop this context, clear fault, head = tail = 0 */
 #define TESSERA_CTX_BUSY_NS_LO		0x60	/* RO: card time executing this context */
 #define TESSERA_CTX_BUSY_NS_HI		0x64
 #define TESSERA_CTX_FENCE_LO		0x68	/* RO: value of the last FENCE executed */
@@ -245,6 +254,7 @@
 #define TESSERA_CTX_STATUS_RUNNING	BIT(1)	/* executing a command now */
 #define TESSERA_CTX_STATUS_FAULTED	BIT(2)	/* stopped by a fault until reset */
 #define TESSERA_CTX_STATUS_PREEMPTED	BIT(3)	/* has a saved mid-command resume point */
+#define TESSERA_CTX_STATUS_TLB_DRAINING	BIT(4)	/* an invalidate waits for old accesses */
 #define TESSERA_CTX_STATUS_ENGINE_SHIFT	8		/* engine id when LOADED */
 #define TESSERA_CTX_STATUS_ENGINE_MASK	0x0000ff00u
 
@@ -282,6 +292,17 @@
  * bits 38:30, level 1 bits 29:21, level 0 bits 20:12. Tables live in system
  * memory, 4 KiB aligned. The card may cache translations until
  * CTX_TLB_INVALIDATE (or an MMU_UPDATE command) drops them.
+ *
+ * CTX_TLB_INVALIDATE is also the drain barrier: it sets
+ * CTX_STATUS_TLB_DRAINING until every access of the context that may use a
+ * translation (or device-memory window) from before the write has ended;
+ * accesses that start meanwhile wait. Once the bit reads clear, no engine
+ * or region touches a page through a translation the host removed before
+ * the write, so the host may unpin it and free emptied tables.
+ *
+ * CTX_RESET stops only its own context: the engine running it stops at its
+ * next checkpoint and drops the command's result; the write completes when
+ * no engine runs the context any more.
  */
 #define TESSERA_PAGE_SHIFT		12
 #define TESSERA_PAGE_SIZE		BIT_ULL(TESSERA_PAGE_SHIFT)

@@ -122,6 +122,15 @@ typedef struct TesseraContext {
     uint32_t gen;           /* bumped by reset: work in flight is dropped */
     uint32_t tlb_gen;       /* bumped by every invalidation */
     TesseraTlbEntry tlb[TESSERA_TLB_ENTRIES];
+    bool stopping;          /* CTX_RESET waits for its engine: not runnable */
+    /*
+     * The drain barrier: accesses in flight (translated or through the
+     * window), invalidations requested and those whose older accesses
+     * have all ended.
+     */
+    uint32_t dma_active;
+    uint32_t inv_req;
+    uint32_t inv_done;
 } TesseraContext;
 
 typedef struct TesseraEngine {
@@ -201,6 +210,7 @@ typedef struct TesseraRegion {
     /* Not migrated. */
     uint32_t gen;           /* bumped by reset: work in flight is dropped */
     bool parked;
+    bool active;            /* the worker runs a job or a load step unlocked */
 } TesseraRegion;
 
 struct TesseraState {
@@ -221,6 +231,7 @@ struct TesseraState {
 
     QemuMutex lock;
     QemuCond parked_cond;   /* quiesce waits here for the workers */
+    QemuCond idle_cond;     /* one context's or region's reset or drain */
     unsigned quiesce_count; /* > 0: workers park at their next checkpoint */
     unsigned nparked;
     bool exiting;
@@ -542,15 +553,13 @@ miss:
  * the paged space through its MMU, or its window into device memory.
  * Lock not held. On a fault, f says where; bytes before it may have moved.
  */
-static bool ctx_dma(TesseraState *s, unsigned ctx_id, uint64_t dva,
-                    void *buf, uint64_t len, bool is_write, TesseraFault *f)
+static bool ctx_dma_access(TesseraState *s, unsigned ctx_id, uint64_t dva,
+                           void *buf, uint64_t len, bool is_write,
+                           TesseraFault *f)
 {
     TesseraContext *c = &s->ctx[ctx_id];
     uint8_t *p = buf;
 
-    if (!len) {
-        return true;
-    }
     if (dva >= TESSERA_DVA_VRAM_BASE) {
         uint64_t off = dva - TESSERA_DVA_VRAM_BASE;
         uint64_t base, size;
@@ -605,6 +614,57 @@ static bool ctx_dma(TesseraState *s, unsigned ctx_id, uint64_t dva,
     return true;
 }
 
+/* An invalidation ended every access that started before it. Lock held. */
+static void ctx_drain_done(TesseraState *s, TesseraContext *c)
+{
+    if (c->inv_done != c->inv_req) {
+        c->inv_done = c->inv_req;
+        qemu_cond_broadcast(&s->idle_cond);
+    }
+}
+
+/*
+ * Every DMA of a context, whatever unit issues it, is one access of the
+ * drain barrier (CTX_TLB_INVALIDATE): it may not start while an
+ * invalidation waits, and the last one to end completes the invalidation.
+ * Lock not held.
+ */
+static bool ctx_dma(TesseraState *s, unsigned ctx_id, uint64_t dva,
+                    void *buf, uint64_t len, bool is_write, TesseraFault *f)
+{
+    TesseraContext *c = &s->ctx[ctx_id];
+    bool ok;
+
+    if (!len) {
+        return true;
+    }
+    qemu_mutex_lock(&s->lock);
+    while (c->inv_done != c->inv_req && !s->exiting) {
+        qemu_cond_wait(&s->idle_cond, &s->lock);
+    }
+    c->dma_active++;
+    qemu_mutex_unlock(&s->lock);
+
+    ok = ctx_dma_access(s, ctx_id, dva, buf, len, is_write, f);
+
+    qemu_mutex_lock(&s->lock);
+    if (--c->dma_active == 0) {
+        ctx_drain_done(s, c);
+    }
+    qemu_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* CTX_TLB_INVALIDATE. Lock held. */
+static void ctx_invalidate(TesseraState *s, TesseraContext *c)
+{
+    ctx_tlb_drop(c);
+    c->inv_req++;
+    if (!c->dma_active) {
+        ctx_drain_done(s, c);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Contexts and engines                                                      */
 /* ------------------------------------------------------------------------ */
@@ -633,7 +693,7 @@ static bool ring_size_valid(uint32_t size)
 
 static bool ctx_runnable(TesseraContext *c)
 {
-    return (c->config & TESSERA_CTX_CFG_ENABLE) && !c->faulted;
+    return (c->config & TESSERA_CTX_CFG_ENABLE) && !c->faulted && !c->stopping;
 }
 
 static bool ctx_has_work(TesseraContext *c)
@@ -1299,6 +1359,7 @@ static void eng_run_one(TesseraState *s, TesseraEngine *e)
 
     qemu_mutex_lock(&s->lock);
     e->running = false;
+    qemu_cond_broadcast(&s->idle_cond);
     if (!r.end_time) {
         /* BUSY and checkpoints set it; everything else ends now. */
         r.end_time = card_now();
@@ -1454,6 +1515,13 @@ static uint32_t bitstream_check_header(TesseraState *s, TesseraRegion *r,
  * or read the header, or read one chunk, or finish. Lock held; dropped
  * while reading. Returning lets the worker loop park for a quiesce.
  */
+/* The region's worker is back under the lock: a reset may go on. */
+static void rgn_idle(TesseraState *s, TesseraRegion *r)
+{
+    r->active = false;
+    qemu_cond_broadcast(&s->idle_cond);
+}
+
 static void rgn_config_step(TesseraState *s, TesseraRegion *r)
 {
     uint64_t deadline = r->cfg_start_ns + cfg_bytes_to_ns(s, r->cfg_done);
@@ -1473,9 +1541,11 @@ static void rgn_config_step(TesseraState *s, TesseraRegion *r)
             rgn_config_finish(s, r, TESSERA_RGN_CFG_ERR_SIZE);
             return;
         }
+        r->active = true;
         qemu_mutex_unlock(&s->lock);
         ok = ctx_dma(s, r->cfg_ctx, r->cfg_addr, raw, sizeof(raw), false, &f);
         qemu_mutex_lock(&s->lock);
+        rgn_idle(s, r);
         if (r->gen != gen) {
             return;
         }
@@ -1500,6 +1570,7 @@ static void rgn_config_step(TesseraState *s, TesseraRegion *r)
         uint32_t crc = r->cfg_crc;
 
         n = MIN(r->cfg_size - r->cfg_done, cfg_chunk_bytes(s));
+        r->active = true;
         qemu_mutex_unlock(&s->lock);
         buf = g_malloc(n);
         ok = ctx_dma(s, r->cfg_ctx, addr, buf, n, false, &f);
@@ -1508,6 +1579,7 @@ static void rgn_config_step(TesseraState *s, TesseraRegion *r)
         }
         g_free(buf);
         qemu_mutex_lock(&s->lock);
+        rgn_idle(s, r);
         if (r->gen != gen) {
             return;
         }
@@ -1641,6 +1713,7 @@ static void rgn_run_job(TesseraState *s, TesseraRegion *r)
 
     memcpy(args, r->args, sizeof(args));
     start = card_now();
+    r->active = true;
     qemu_mutex_unlock(&s->lock);
     switch (function) {
     case TESSERA_FN_VADD:
@@ -1654,6 +1727,7 @@ static void rgn_run_job(TesseraState *s, TesseraRegion *r)
         break;
     }
     qemu_mutex_lock(&s->lock);
+    rgn_idle(s, r);
     if (r->gen != gen) {
         return;
     }
@@ -1737,6 +1811,74 @@ static void rgn_reset_state(TesseraRegion *r)
     r->gen = gen;
     r->cfg_status = TESSERA_RGN_CFG_EMPTY;
     r->job_status = TESSERA_RGN_JOB_IDLE;
+}
+
+/*
+ * CTX_RESET: stop one context without stalling the others. The engine that
+ * runs it sees the new generation at its next checkpoint (a BUSY at once,
+ * being woken) and drops the command's result; meanwhile the context is not
+ * runnable, so the engine cannot pick the same command up again. Lock held;
+ * waits (dropping it) only for that engine.
+ */
+static void ctx_stop_locked(TesseraState *s, unsigned ctx_id)
+{
+    TesseraContext *c = &s->ctx[ctx_id];
+
+    c->stopping = true;
+    c->gen++;
+    while (c->engine >= 0 && !s->exiting) {
+        TesseraEngine *e = &s->eng[c->engine];
+
+        if (!e->running || e->cur != ctx_id) {
+            break;
+        }
+        qemu_cond_broadcast(&e->wake);
+        qemu_cond_wait(&s->idle_cond, &s->lock);
+    }
+    ctx_reset_state(c, false);
+    c->stopping = false;
+}
+
+/*
+ * RGN_RESET: a job is not preemptible, so wait for this region's worker
+ * to come back under the lock; the new generation drops its result. Lock
+ * held; never waits for another region or an engine.
+ */
+static void rgn_stop_locked(TesseraState *s, TesseraRegion *r)
+{
+    r->gen++;
+    qemu_cond_broadcast(&r->wake);
+    while (r->active && !s->exiting) {
+        qemu_cond_wait(&s->idle_cond, &s->lock);
+    }
+}
+
+/* RGN_RESET_CLEAR: nothing of the last tenant stays readable. */
+static void rgn_clear_state(TesseraRegion *r)
+{
+    r->ctx = 0;
+    r->image_addr = 0;
+    r->image_size = 0;
+    r->cfg_status = TESSERA_RGN_CFG_EMPTY;
+    r->function = TESSERA_FN_NONE;
+    r->config_ns = 0;
+    r->busy_ns = 0;
+    r->int_status = 0;
+    r->fault_code = 0;
+    r->fault_addr = 0;
+    memset(r->args, 0, sizeof(r->args));
+    r->job_status = TESSERA_RGN_JOB_IDLE;
+    r->result = 0;
+    r->jobs_done = 0;
+    r->cfg_start_ns = 0;
+    r->cfg_addr = 0;
+    r->cfg_size = 0;
+    r->cfg_ctx = 0;
+    r->cfg_done = 0;
+    r->cfg_crc = 0;
+    r->cfg_expect_crc = 0;
+    r->cfg_function = 0;
+    r->cfg_header_ok = false;
 }
 
 static void eng_reset_state(TesseraEngine *e)
@@ -1835,6 +1977,9 @@ static uint32_t ctx_status(TesseraState *s, TesseraContext *c)
     }
     if (!running && (c->resume || c->batch_depth)) {
         st |= TESSERA_CTX_STATUS_PREEMPTED;
+    }
+    if (c->inv_done != c->inv_req) {
+        st |= TESSERA_CTX_STATUS_TLB_DRAINING;
     }
     return st;
 }
@@ -2240,17 +2385,17 @@ static bool rgn_write(TesseraState *s, TesseraRegion *r, hwaddr off,
         if (from_ring) {
             return false;
         }
-        if (val == 1) {
-            /* Jobs are not preemptible: the quiesce lets one finish. */
-            card_quiesce_locked(s);
-            r->gen++;
+        if (val == TESSERA_RGN_RESET_ABORT || val == TESSERA_RGN_RESET_CLEAR) {
+            rgn_stop_locked(s, r);
             if (r->job_status == TESSERA_RGN_JOB_RUNNING ||
                 r->job_status == TESSERA_RGN_JOB_FAULT) {
                 r->job_status = TESSERA_RGN_JOB_IDLE;
             }
             r->fault_code = 0;
             r->fault_addr = 0;
-            card_unquiesce_locked(s);
+            if (val == TESSERA_RGN_RESET_CLEAR) {
+                rgn_clear_state(r);
+            }
         }
         break;
     default:
@@ -2327,7 +2472,7 @@ static bool ctx_write(TesseraState *s, unsigned ctx_id, hwaddr off,
         break;
     case TESSERA_CTX_TLB_INVALIDATE:
         if (val == 1) {
-            ctx_tlb_drop(c);
+            ctx_invalidate(s, c);
         }
         break;
     case TESSERA_CTX_VRAM_BASE_LO:
@@ -2356,9 +2501,7 @@ static bool ctx_write(TesseraState *s, unsigned ctx_id, hwaddr off,
             return false;
         }
         if (val == 1) {
-            card_quiesce_locked(s);
-            ctx_reset_state(c, false);
-            card_unquiesce_locked(s);
+            ctx_stop_locked(s, ctx_id);
         }
         break;
     default:
@@ -2823,6 +2966,7 @@ static void card_realize(PCIDevice *pdev, Error **errp)
 
     qemu_mutex_init(&s->lock);
     qemu_cond_init(&s->parked_cond);
+    qemu_cond_init(&s->idle_cond);
     s->irq_bh = qemu_bh_new_guarded(card_irq_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
     for (i = 0; i < TESSERA_MAX_CONTEXTS; i++) {
@@ -2886,6 +3030,7 @@ static void card_exit(PCIDevice *pdev)
     }
     qemu_bh_delete(s->irq_bh);
     qemu_cond_destroy(&s->parked_cond);
+    qemu_cond_destroy(&s->idle_cond);
     qemu_mutex_destroy(&s->lock);
 
     msix_unuse_all_vectors(pdev);

@@ -813,6 +813,9 @@ static void test_mmu_confinement(void)
     g_assert_cmpuint(qtest_readq(c.qts, mine), ==, 0x1111);
     mmu_map(&c, page, other, 4096, true);
     wr(&c, TESSERA_CTX_REG(1, TESSERA_CTX_TLB_INVALIDATE), 1);
+    /* Nothing in flight: the drain barrier completes at once. */
+    g_assert(WAIT_UNTIL(&c, 0, !(rd(&c, TESSERA_CTX_REG(1, TESSERA_CTX_STATUS)) &
+                                 TESSERA_CTX_STATUS_TLB_DRAINING)));
     ring_put(&c, 1, cmd_fence(page, 0x2222, false));
     run_ctx(&c, 1, 1);
     g_assert_cmpuint(qtest_readq(c.qts, other), ==, 0x2222);
@@ -1227,6 +1230,24 @@ static void test_region_functions(void)
     g_assert_cmpuint(rd(&c, TESSERA_RGN_USER_REG(1,
                      TESSERA_RGN_USER_JOBS_DONE)), ==, 1);
     COVER(TESSERA_FN_CRC32);
+
+    /* ABORT keeps the function and the result; CLEAR forgets the tenant. */
+    wr(&c, TESSERA_REGION_REG(1, TESSERA_RGN_RESET), TESSERA_RGN_RESET_ABORT);
+    g_assert_cmpuint(rgn_rd(&c, 1, TESSERA_RGN_FUNCTION), ==, TESSERA_FN_CRC32);
+    wr(&c, TESSERA_REGION_REG(1, TESSERA_RGN_RESET), TESSERA_RGN_RESET_CLEAR);
+    g_assert_cmpuint(rgn_rd(&c, 1, TESSERA_RGN_FUNCTION), ==, TESSERA_FN_NONE);
+    g_assert_cmpuint(rgn_rd(&c, 1, TESSERA_RGN_CONFIG_STATUS), ==,
+                     TESSERA_RGN_CFG_EMPTY);
+    g_assert_cmphex(rd64(&c, TESSERA_REGION_REG(1, TESSERA_RGN_IMAGE_ADDR_LO)), ==, 0);
+    g_assert_cmphex(rd64(&c, TESSERA_REGION_REG(1, TESSERA_RGN_BUSY_NS_LO)), ==, 0);
+    g_assert_cmphex(rd64(&c, TESSERA_REGION_REG(1, TESSERA_RGN_CONFIG_NS_LO)), ==, 0);
+    g_assert_cmphex(rd64(&c, TESSERA_RGN_USER_REG(1, TESSERA_RGN_USER_RESULT_LO)), ==, 0);
+    g_assert_cmphex(rd64(&c, TESSERA_RGN_USER_REG(1, TESSERA_RGN_USER_ARG(1))), ==, 0);
+    g_assert_cmpuint(rd(&c, TESSERA_RGN_USER_REG(1, TESSERA_RGN_USER_JOBS_DONE)), ==, 0);
+    /* No function: a job does not start. */
+    wr(&c, TESSERA_RGN_USER_REG(1, TESSERA_RGN_USER_START), 1);
+    g_assert_cmpuint(rd(&c, TESSERA_RGN_USER_REG(1, TESSERA_RGN_USER_JOB_STATUS)), ==,
+                     TESSERA_RGN_JOB_NO_FUNCTION);
 
     addr = put_image(&c, TESSERA_FN_GEMM_TILE, 2048, NULL, &size);
     g_assert_cmpuint(rgn_load(&c, 1, addr, size, NULL), ==,
