@@ -100,6 +100,7 @@
 #define TESSERA_REG_FUNCTIONS		0x02c	/* RO: bit n set = region function n exists */
 #define TESSERA_REG_CLOCK_NS_LO		0x030	/* RO: card time; read LO first, it latches HI */
 #define TESSERA_REG_CLOCK_NS_HI		0x034
+/* WATCHDOG_NS: a LO write is staged, the HI write commits both halves. */
 #define TESSERA_REG_WATCHDOG_NS_LO	0x038	/* RW: per-command run bound, 0 = off */
 #define TESSERA_REG_WATCHDOG_NS_HI	0x03c
 #define TESSERA_REG_RESET		0x040	/* WO: write TESSERA_RESET_KEY to reset the card */

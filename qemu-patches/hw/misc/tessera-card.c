@@ -247,6 +247,7 @@ struct TesseraState {
     uint32_t scratch;
     uint32_t error_count;
     uint32_t clock_hi_latch;
+    uint32_t watchdog_lo_staged;    /* WATCHDOG_NS_LO until HI commits it */
 
     TesseraContext ctx[TESSERA_MAX_CONTEXTS];
     TesseraEngine eng[TESSERA_MAX_ENGINES];
@@ -2524,11 +2525,11 @@ static bool card_reg_write(TesseraState *s, hwaddr addr, uint32_t val,
     if (addr < TESSERA_ENGINE_BASE) {
         switch (addr) {
         case TESSERA_REG_WATCHDOG_NS_LO:
-            s->watchdog_ns = lo32_set(s->watchdog_ns, val);
-            card_kick_all(s);
+            /* Staged: a half-written bound must never stop a command. */
+            s->watchdog_lo_staged = val;
             return true;
         case TESSERA_REG_WATCHDOG_NS_HI:
-            s->watchdog_ns = hi32_set(s->watchdog_ns, val);
+            s->watchdog_ns = (uint64_t)val << 32 | s->watchdog_lo_staged;
             card_kick_all(s);
             return true;
         case TESSERA_REG_SCRATCH:

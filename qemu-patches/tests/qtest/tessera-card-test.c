@@ -714,6 +714,14 @@ static void test_faults(void)
     wr64(&c, TESSERA_REG_WATCHDOG_NS_LO, 0);
     COVER(TESSERA_FAULT_WATCHDOG);
 
+    /* A LO write alone changes nothing: HI commits both halves. */
+    wr64(&c, TESSERA_REG_WATCHDOG_NS_LO, 0x1ffffffffull);
+    wr(&c, TESSERA_REG_WATCHDOG_NS_LO, 5);
+    g_assert_cmphex(rd64(&c, TESSERA_REG_WATCHDOG_NS_LO), ==, 0x1ffffffffull);
+    wr(&c, TESSERA_REG_WATCHDOG_NS_HI, 0);
+    g_assert_cmphex(rd64(&c, TESSERA_REG_WATCHDOG_NS_LO), ==, 5);
+    wr64(&c, TESSERA_REG_WATCHDOG_NS_LO, 0);
+
     /* RING: a ring size that is not a power of two. */
     ctx_setup(&c, ++ctx, 0);
     ring_put(&c, ctx, (struct tessera_cmd) { .opcode = TESSERA_OP_NOP });
