@@ -28,6 +28,17 @@
 #define BUSY_US		12000
 #define MAX_INST	3
 
+/*
+ * The card's checkpoint interval (the card's checkpoint-ns property,
+ * default 100 us); the suite passes SCHED_CHECKPOINT_NS when its card spec
+ * sets another one.
+ */
+#define DEFAULT_CHECKPOINT_NS	100000ull
+
+/* The scheduler's design constants (drivers/tessera/tessera_policy.c, _sched.c). */
+#define SLICE_MARGIN_MIN_NS	50000ull	/* tessera_sched_bound_ns(): max(slice / 8, 50 us) */
+#define CATCH_UP_MAX		2		/* a catch-up slice is at most twice the slice */
+
 FIXTURE(sched) {
 	struct sl_inst inst[MAX_INST];
 	long long watchdog_ms;
@@ -140,26 +151,68 @@ static void log_engine_state(struct __test_metadata *_metadata)
 	fclose(f);
 }
 
+static uint64_t checkpoint_ns(void)
+{
+	const char *env = getenv("SCHED_CHECKPOINT_NS");
+
+	return env && *env ? strtoull(env, NULL, 0) : DEFAULT_CHECKPOINT_NS;
+}
+
 /*
- * Measures @windows windows of @slices slices, each from one switch to the
- * one @slices later (slice-aligned: a window cut in the middle of a slice
- * credits that slice's owner with up to half a slice more); checks every
- * share against @want.
+ * The longest one slice of one instance can run, in card time, by the
+ * scheduler's design (Documentation/scheduling.rst, "Why the fairness
+ * tests hold under host noise"): the policy grants at most twice the slice,
+ * the card's slice bound (ENG_SLICE_NS) stops the context at most
+ * max(granted / 8, 50 us) later if the host's timer is late, at the next
+ * checkpoint after that. A late host costs idle engine time, never a
+ * longer slice than this.
+ */
+static uint64_t longest_slice_ns(uint64_t slice_ns)
+{
+	uint64_t granted = CATCH_UP_MAX * slice_ns;
+	uint64_t margin = granted / 8 > SLICE_MARGIN_MIN_NS ? granted / 8 : SLICE_MARGIN_MIN_NS;
+
+	return granted + margin + checkpoint_ns();
+}
+
+/*
+ * The largest error of instance @i's share (its weight's part @want[i] of
+ * the @n weights) over a window in which the instances used @busy_ns of
+ * engine time together, by the design bound: the scheduler always runs the
+ * runnable instance with the lowest virtual time, so at every switch each
+ * instance's virtual time is within one of its own slices of the lowest.
+ * Then b_i - want_i * B (its busy time less its fair part of the sum) stays
+ * in an interval of width R * (1 + (n - 2) * want_i), R the longest slice,
+ * at every switch, however long the run: a window from switch to switch
+ * can be off by that much, and no more, whatever the host does.
+ */
+static double share_bound(int n, const double *want, int i, uint64_t busy_ns)
+{
+	return longest_slice_ns(SLICE_NS) * (1 + (n - 2) * want[i]) / (double)busy_ns;
+}
+
+/*
+ * Measures @windows windows of @slices switches each, from one switch to
+ * the one @slices later (tessera/busy_at_switch: slice-aligned, by the
+ * card's busy counters), and checks every instance's share of every window
+ * and of the whole run against @want, with the design bound of
+ * share_bound() for that window's engine time: no tolerance is tuned to a
+ * quiet host, and nothing here depends on the host's clock.
  */
 static void check_shares(struct __test_metadata *_metadata, FIXTURE_DATA(sched) *self,
-			 int n, const double *want, double tolerance, int windows, int slices)
+			 int n, const double *want, int windows, int slices)
 {
 	struct sl_inst *v[MAX_INST];
 	bool active[MAX_INST];
-	uint64_t d[MAX_INST], total[MAX_INST] = { 0 }, sum;
-	double worst = 0;
+	uint64_t d[MAX_INST], total[MAX_INST] = { 0 }, sum, all = 0;
+	double worst = 0, worst_of_bound = 0;
 	int i, w;
 
 	for (i = 0; i < n; i++) {
 		v[i] = &self->inst[i];
 		active[i] = true;
 	}
-	/* Warm-up: every instance queued and the virtual times settled. */
+	/* Warm-up: every instance queued and has run since the weights were set. */
 	ASSERT_EQ(0, sl_window_switches(v, active, NULL, n, BUSY_US, slices, d,
 					     TSR_DEADLINE_MS));
 	for (w = 0; w < windows; w++) {
@@ -171,46 +224,61 @@ static void check_shares(struct __test_metadata *_metadata, FIXTURE_DATA(sched) 
 		sum = 0;
 		for (i = 0; i < n; i++)
 			sum += d[i];
+		ASSERT_LT(0, sum);
+		all += sum;
 		for (i = 0; i < n; i++) {
-			double share = (double)d[i] / sum;
+			double share = (double)d[i] / sum, err = fabs(share - want[i]);
+			double bound = share_bound(n, want, i, sum);
 
 			total[i] += d[i];
-			len += snprintf(line + len, sizeof(line) - len, " %.4f", share);
-			if (fabs(share - want[i]) > worst)
-				worst = fabs(share - want[i]);
-			EXPECT_GE(tolerance, fabs(share - want[i])) {
-				TH_LOG("window %d: instance %d got %.4f of %llu ns, want %.4f +- %.2f",
-				       w, i, share, (unsigned long long)sum, want[i], tolerance);
+			len += snprintf(line + len, sizeof(line) - len, " %.4f (+-%.4f)", share,
+					bound);
+			if (err > worst)
+				worst = err;
+			if (err / bound > worst_of_bound)
+				worst_of_bound = err / bound;
+			EXPECT_GE(bound, err) {
+				TH_LOG("window %d: instance %d got %.4f of %llu ns, want %.4f +- %.4f",
+				       w, i, share, (unsigned long long)sum, want[i], bound);
 			}
 		}
 		TH_LOG("window %d (%llu ns of engine time): shares%s", w,
 		       (unsigned long long)sum, line);
 	}
-	TH_LOG("largest error of a share in a window of %d slices: %.2f percentage points",
-	       slices, worst * 100);
+	/* The error does not add up over windows: the whole run is held to its own bound. */
+	for (i = 0; i < n; i++) {
+		double share = (double)total[i] / all, bound = share_bound(n, want, i, all);
+
+		TH_LOG("whole run (%llu ns): instance %d got %.4f, want %.4f +- %.4f",
+		       (unsigned long long)all, i, share, want[i], bound);
+		EXPECT_GE(bound, fabs(share - want[i]));
+	}
+	TH_LOG("largest error of a share in a window of %d switches: %.2f percentage points, %.0f%% of its bound",
+	       slices, worst * 100, worst_of_bound * 100);
 	log_engine_state(_metadata);
 }
 
 /*
  * Two instances with the same weight, both saturating the engine with BUSY
- * commands longer than a slice: in every window of 20 slices their shares
- * of the engine time are within 2 percentage points of each other (each
- * within 1 of a half), by the card's counters.
+ * commands longer than a slice: in every window of 100 switches, and over
+ * the whole run, each one's share of the engine time is a half within the
+ * design bound (R / B for R the longest slice, 11.35 ms, and B the
+ * window's engine time: about 2.2 percentage points per window, 0.45 over
+ * the run), by the card's counters.
  */
 TEST_F_TIMEOUT(sched, equal_weights_share_evenly, TSR_TEST_TIMEOUT_S)
 {
 	const double want[] = { 0.5, 0.5 };
 
 	ASSERT_EQ(0, setup_n(_metadata, self, "tessera-vgpu-8", 2));
-	check_shares(_metadata, self, 2, want, 0.01, WINDOWS, 20);
+	check_shares(_metadata, self, 2, want, WINDOWS, 100);
 }
 
 /*
  * Weights 1, 2 and 4 set in sysfs while the instances exist: shares of
- * 1/7, 2/7 and 4/7 within 2 percentage points in every window of 70
- * slices (ten weighted rounds). A window of 20 slices is no whole number
- * of rounds: the weight-4 instance's 11.4 slices come as 11 or 12, up to
- * 3 points off however fair the scheduler is.
+ * 1/7, 2/7 and 4/7 within the design bound in every window of 140
+ * switches (about 1.8, 2.0 and 2.5 percentage points) and over the whole
+ * run (a fifth of that).
  */
 TEST_F_TIMEOUT(sched, weights_1_2_4_give_sevenths, TSR_TEST_TIMEOUT_S)
 {
@@ -220,23 +288,31 @@ TEST_F_TIMEOUT(sched, weights_1_2_4_give_sevenths, TSR_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, sl_inst_write(&self->inst[0], "weight", "1"));
 	ASSERT_EQ(0, sl_inst_write(&self->inst[1], "weight", "2"));
 	ASSERT_EQ(0, sl_inst_write(&self->inst[2], "weight", "4"));
-	check_shares(_metadata, self, 3, want, 0.02, WINDOWS, 70);
+	check_shares(_metadata, self, 3, want, WINDOWS, 140);
 }
 
-/* Busy time of @s over at least @card_ns of card time, as a fraction of it. */
-static double utilisation(struct __test_metadata *_metadata, FIXTURE_DATA(sched) *self,
-			  struct sl_inst *s, uint64_t card_ns)
+/*
+ * A (card clock, busy time) pair of @s: the busy counter is read before and
+ * after the clock, so the busy time at the clock reading lies between the
+ * two; *@spread gets their difference. Retried until it is at most
+ * @max_spread ns (0: @s was not running, the pair is exact), so that a
+ * reader preempted between the reads never skews a measurement. Keeps
+ * @s's ring topped up meanwhile. 0, or -1 on a fault or past @deadline (ms).
+ */
+static int card_sample(struct sl_inst *s, uint64_t max_spread, long long *clock,
+		       uint64_t *busy, uint64_t *spread, uint64_t deadline)
 {
-	long long c0, c1;
-	uint64_t b0, b1, deadline = tsr_now_ms() + TSR_DEADLINE_MS;
-
-	sl_top_up(s, BUSY_US);
-	c0 = sl_card_read("clock_ns");
-	b0 = sl_busy(s);
 	for (;;) {
-		c1 = sl_card_read("clock_ns");
-		if (c1 - c0 >= (long long)card_ns)
-			break;
+		uint64_t b0 = sl_busy(s), b1;
+		long long c = sl_card_read("clock_ns");
+
+		b1 = sl_busy(s);
+		if (c >= 0 && b1 - b0 <= max_spread) {
+			*clock = c;
+			*busy = b0;
+			*spread = b1 - b0;
+			return 0;
+		}
 		if (tsr_reg(&s->inst, TESSERA_VF_STATUS) & TESSERA_VF_STATUS_FAULTED)
 			return -1;
 		sl_top_up(s, BUSY_US);
@@ -244,38 +320,77 @@ static double utilisation(struct __test_metadata *_metadata, FIXTURE_DATA(sched)
 			return -1;
 		usleep(500);
 	}
-	b1 = sl_busy(s);
-	c1 = sl_card_read("clock_ns");
-	return (double)(b1 - b0) / (double)(c1 - c0);
 }
 
 /*
+ * @s's busy time over at least @card_ns of card time, as a fraction of it,
+ * from two card_sample()s; *@err gets the bound of the samples' error.
+ * -1 on a fault or timeout.
+ */
+static double utilisation(struct sl_inst *s, uint64_t card_ns, uint64_t max_spread,
+			  double *err)
+{
+	uint64_t deadline = tsr_now_ms() + TSR_DEADLINE_MS, b0, b1, e0, e1;
+	long long c0, c1;
+
+	sl_top_up(s, BUSY_US);
+	if (card_sample(s, max_spread, &c0, &b0, &e0, deadline))
+		return -1;
+	do {
+		if (card_sample(s, max_spread, &c1, &b1, &e1, deadline))
+			return -1;
+	} while (c1 - c0 < (long long)card_ns);
+	*err = (double)(e0 + e1) / (double)(c1 - c0);
+	return (double)(b1 - b0) / (double)(c1 - c0);
+}
+
+/* Fixed share runs on 10 ms slices: a period of 80 ms, a quarter share of 20 ms. */
+#define FIXED_SLICE_NS	10000000ull
+#define FIXED_PERIOD_NS	(8 * FIXED_SLICE_NS)
+#define FIXED_PERIODS	20
+
+/*
  * Fixed share: a vgpu-4 instance holds 2/8 of the card. With its neighbour
- * idle it still gets only its quarter (the idle share stays unused); under
- * best effort the same instance takes the whole engine.
+ * idle it still gets only its quarter (the idle share stays unused), over
+ * 20 periods between two exact samples (taken while it waits for its next
+ * period): each period gives it its budget B once, plus at most one
+ * slice's overrun that the next period pays back, and a span whose ends
+ * fall anywhere in their periods holds at most one budget more or less
+ * than its length's worth. So the bound is (B + margin + checkpoint) /
+ * span, 1.3 percentage points, in card time. Under best effort the same
+ * instance takes over 90 % of the engine.
  */
 TEST_F_TIMEOUT(sched, fixed_share_leaves_idle_share_unused, TSR_TEST_TIMEOUT_S)
 {
-	/* Five fixed-share periods (8 slices each). */
-	uint64_t span = 5 * 8 * SLICE_NS, idle0;
-	double u;
+	uint64_t budget = FIXED_PERIOD_NS * 2 / 8, idle0, over;
+	double u, bound, err;
+	char buf[32];
 
 	ASSERT_EQ(0, setup_n(_metadata, self, "tessera-vgpu-4", 2));
 	ASSERT_EQ(2, sl_inst_read(&self->inst[0], "weight"));
+	snprintf(buf, sizeof(buf), "%llu", FIXED_SLICE_NS / 1000);
+	ASSERT_EQ(0, sl_card_write("slice_us", buf));
 	ASSERT_EQ(0, sl_card_write("policy", "fixed-share"));
-	/* One period to settle into the new policy. */
-	u = utilisation(_metadata, self, &self->inst[0], 8 * SLICE_NS);
-	ASSERT_LE(0, u);
+	/* A period to settle into the new policy. */
+	ASSERT_LE(0, utilisation(&self->inst[0], FIXED_PERIOD_NS, 0, &err));
 	idle0 = sl_busy(&self->inst[1]);
-	u = utilisation(_metadata, self, &self->inst[0], span);
-	TH_LOG("fixed share: busy instance used %.4f of the engine (its share 0.25)", u);
-	EXPECT_GE(0.02, fabs(u - 0.25));
+	u = utilisation(&self->inst[0], FIXED_PERIODS * FIXED_PERIOD_NS, 0, &err);
+	ASSERT_LE(0, u);
+	over = FIXED_SLICE_NS / 8 > SLICE_MARGIN_MIN_NS ? FIXED_SLICE_NS / 8 : SLICE_MARGIN_MIN_NS;
+	bound = (double)(budget + over + checkpoint_ns()) /
+		(double)(FIXED_PERIODS * FIXED_PERIOD_NS);
+	TH_LOG("fixed share: busy instance used %.4f of the engine over %d periods (its share 0.25 +- %.4f)",
+	       u, FIXED_PERIODS, bound);
+	EXPECT_GE(bound, fabs(u - 0.25)) {
+		log_engine_state(_metadata);
+	}
 	EXPECT_EQ(idle0, sl_busy(&self->inst[1]));
 
 	ASSERT_EQ(0, sl_card_write("policy", "best-effort"));
-	u = utilisation(_metadata, self, &self->inst[0], span);
-	TH_LOG("best effort: the same instance used %.4f of the engine", u);
-	EXPECT_LE(0.9, u);
+	u = utilisation(&self->inst[0], 5 * FIXED_PERIOD_NS, 200000, &err);
+	ASSERT_LE(0, u);
+	TH_LOG("best effort: the same instance used %.4f (+- %.4f) of the engine", u, err);
+	EXPECT_LE(0.9, u + err);
 }
 
 /*
