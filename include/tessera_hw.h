@@ -239,7 +239,7 @@
 #define TESSERA_CTX_FAULT_INDEX		0x50	/* RO: ring index of the faulting command */
 #define TESSERA_CTX_INT_STATUS		0x54	/* RW1C: TESSERA_CTX_INT_* */
 #define TESSERA_CTX_INT_ENABLE		0x58	/* RW */
-#define TESSERA_CTX_RESET		0x5c	/* WO: 1 = stop this context, clear fault, head = tail = 0 */
+#define TESSERA_CTX_RESET		0x5c	/* WO: 1 = stop this context only, clear fault */
 #define TESSERA_CTX_BUSY_NS_LO		0x60	/* RO: card time executing this context */
 #define TESSERA_CTX_BUSY_NS_HI		0x64
 #define TESSERA_CTX_FENCE_LO		0x68	/* RO: value of the last FENCE executed */
@@ -496,6 +496,9 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_REJECT_RING		0x106	/* ring unreadable or misconfigured */
 #define TESSERA_VF_REJECT_PIN_LIMIT	0x107	/* pinned-memory limit reached */
 #define TESSERA_VF_REJECT_UNMAPPED	0x108	/* guest unmapped memory its queued work used */
+#define TESSERA_VF_REJECT_SHADOW_LIMIT	0x109	/* the instance's shadow-memory cap is reached */
+#define TESSERA_VF_REJECT_MEMLOCK	0x10a	/* pin refused: the process's RLIMIT_MEMLOCK */
+#define TESSERA_VF_REJECT_TRAP_LIMIT	0x10b	/* one doorbell carries too many commands */
 
 /*
  * vFPGA instances (TESSERA_VF_CAP_REGIONS) add region blocks to the register

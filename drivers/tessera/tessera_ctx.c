@@ -8,6 +8,7 @@
  * the context (a mediator instance).
  */
 #include <linux/interrupt.h>
+#include <linux/iopoll.h>
 #include <linux/slab.h>
 
 #include "tessera_drv.h"
@@ -216,11 +217,55 @@ void tessera_ctx_reset(struct tessera_ctx *ctx)
 	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_INT_STATUS), ~0u);
 }
 
-void tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx)
+/*
+ * An access drains within one command's transfer or one region job: far
+ * below this under emulation too. Past it the card is taken to be stuck.
+ */
+#define TESSERA_DRAIN_TIMEOUT_US	(2 * USEC_PER_SEC)
+
+static int tessera_ctx_invalidate_wait(struct tessera_ctx *ctx)
 {
+	void __iomem *status = ctx->tdev->regs + TESSERA_CTX_REG(ctx->id, TESSERA_CTX_STATUS);
+	u32 st;
+
 	/* Page-table writes must reach memory before the card re-walks. */
 	dma_wmb();
 	tessera_wr(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_TLB_INVALIDATE), 1);
+	/* ~0: the card is gone (surprise removal) and DMAs nothing more. */
+	return readl_poll_timeout(status, st, st == ~0u || !(st & TESSERA_CTX_STATUS_TLB_DRAINING),
+				  2, TESSERA_DRAIN_TIMEOUT_US);
+}
+
+/**
+ * tessera_ctx_tlb_invalidate() - the drain barrier
+ * @ctx: the context whose mappings changed
+ *
+ * Drops the card's cached translations of @ctx and waits until no access
+ * that may use a translation or window from before the call is still in
+ * flight. If the card does not drain in time, the context is reset at the
+ * card (its engine stops using it) and the barrier tried once more.
+ *
+ * Return: 0 when nothing uses an old translation any more: the caller may
+ * unpin pages and free tables. -ETIMEDOUT otherwise: the caller must keep
+ * them, since the card may still write to them.
+ */
+int tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx)
+{
+	int ret;
+
+	ret = tessera_ctx_invalidate_wait(ctx);
+	if (!ret)
+		return 0;
+	dev_err_ratelimited(&ctx->tdev->pdev->dev,
+			    "context %u: TLB invalidate did not drain, resetting the context\n",
+			    ctx->id);
+	tessera_ctx_reset(ctx);
+	ret = tessera_ctx_invalidate_wait(ctx);
+	if (ret)
+		dev_err_ratelimited(&ctx->tdev->pdev->dev,
+				    "context %u: still not drained: its pages stay pinned\n",
+				    ctx->id);
+	return ret;
 }
 
 void tessera_ctx_set_tail(struct tessera_ctx *ctx, u32 tail)

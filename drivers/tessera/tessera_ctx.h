@@ -70,7 +70,7 @@ void tessera_ctx_program(struct tessera_ctx *ctx, u64 ring_dva, u32 ring_entries
 			 dma_addr_t mmu_root, u64 vram_base, u64 vram_size);
 void tessera_ctx_disable(struct tessera_ctx *ctx);
 void tessera_ctx_reset(struct tessera_ctx *ctx);
-void tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx);
+int tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx);
 void tessera_ctx_set_tail(struct tessera_ctx *ctx, u32 tail);
 u32 tessera_ctx_head(struct tessera_ctx *ctx);
 u32 tessera_ctx_tail(struct tessera_ctx *ctx);

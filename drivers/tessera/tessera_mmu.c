@@ -4,9 +4,10 @@
  *
  * Three levels of 512 little-endian 64-bit entries (TESSERA_PT_* in the
  * spec), 4 KiB pages. Tables are DMA-coherent pages the card walks. A table
- * whose last entry is cleared is freed and its parent entry cleared, so that
- * an idle context holds only its root. The caller invalidates the card's TLB
- * (tessera_ctx_tlb_invalidate()) after a batch of changes.
+ * whose last entry is cleared is unlinked from its parent, so that an idle
+ * context holds only its root; but the card may be walking it still, so it
+ * is only freed by tessera_mmu_reap(), which the caller runs once the drain
+ * barrier (tessera_ctx_tlb_invalidate()) has returned 0.
  */
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
@@ -20,29 +21,41 @@
  * @dma: its bus address, what the parent entry or CTX_MMU_ROOT holds
  * @live: valid entries in @entries
  * @children: next-level tables (NULL for a level-0 table)
+ * @level: 0 for a leaf table
+ * @unlinked: link in struct tessera_mmu::unlinked once emptied
  */
 struct tessera_pt {
 	__le64 *entries;
 	dma_addr_t dma;
 	unsigned int live;
 	struct tessera_pt **children;
+	unsigned int level;
+	struct list_head unlinked;
 };
+
+/* Page-table pages of every context: the debug suites check it returns. */
+atomic_long_t tessera_mmu_tables = ATOMIC_LONG_INIT(0);
 
 static struct tessera_pt *tessera_pt_alloc(struct tessera_mmu *mmu, unsigned int level)
 {
 	struct tessera_pt *pt;
 
-	pt = kzalloc(sizeof(*pt), GFP_KERNEL);
+	pt = kzalloc(sizeof(*pt), GFP_KERNEL_ACCOUNT);
 	if (!pt)
 		return NULL;
-	pt->entries = dma_alloc_coherent(mmu->dev, TESSERA_PAGE_SIZE, &pt->dma, GFP_KERNEL);
+	pt->level = level;
+	INIT_LIST_HEAD(&pt->unlinked);
+	pt->entries = dma_alloc_coherent(mmu->dev, TESSERA_PAGE_SIZE, &pt->dma,
+					 GFP_KERNEL_ACCOUNT);
 	if (!pt->entries)
 		goto err_free;
 	if (level) {
-		pt->children = kcalloc(TESSERA_PT_ENTRIES, sizeof(*pt->children), GFP_KERNEL);
+		pt->children = kcalloc(TESSERA_PT_ENTRIES, sizeof(*pt->children),
+				       GFP_KERNEL_ACCOUNT);
 		if (!pt->children)
 			goto err_dma;
 	}
+	atomic_long_inc(&tessera_mmu_tables);
 	return pt;
 
 err_dma:
@@ -64,6 +77,25 @@ static void tessera_pt_free(struct tessera_mmu *mmu, struct tessera_pt *pt, unsi
 	}
 	dma_free_coherent(mmu->dev, TESSERA_PAGE_SIZE, pt->entries, pt->dma);
 	kfree(pt);
+	atomic_long_dec(&tessera_mmu_tables);
+}
+
+/**
+ * tessera_mmu_reap() - free the tables emptied since the last reap
+ * @mmu: the context's tables
+ *
+ * Only after the drain barrier: until then the card may be walking them.
+ */
+void tessera_mmu_reap(struct tessera_mmu *mmu)
+{
+	struct tessera_pt *pt, *tmp;
+
+	mutex_lock(&mmu->lock);
+	list_for_each_entry_safe(pt, tmp, &mmu->unlinked, unlinked) {
+		list_del(&pt->unlinked);
+		tessera_pt_free(mmu, pt, pt->level);
+	}
+	mutex_unlock(&mmu->lock);
 }
 
 int tessera_mmu_init(struct tessera_mmu *mmu, struct device *dev)
@@ -71,6 +103,7 @@ int tessera_mmu_init(struct tessera_mmu *mmu, struct device *dev)
 	mmu->dev = dev;
 	mmu->mapped = 0;
 	mutex_init(&mmu->lock);
+	INIT_LIST_HEAD(&mmu->unlinked);
 	mmu->root = tessera_pt_alloc(mmu, TESSERA_PT_LEVELS - 1);
 	if (!mmu->root) {
 		mutex_destroy(&mmu->lock);
@@ -79,8 +112,10 @@ int tessera_mmu_init(struct tessera_mmu *mmu, struct device *dev)
 	return 0;
 }
 
+/* The context is off the card: nothing walks the tables any more. */
 void tessera_mmu_fini(struct tessera_mmu *mmu)
 {
+	tessera_mmu_reap(mmu);
 	if (mmu->root)
 		tessera_pt_free(mmu, mmu->root, TESSERA_PT_LEVELS - 1);
 	mmu->root = NULL;
@@ -191,7 +226,7 @@ bool tessera_mmu_unmap(struct tessera_mmu *mmu, u64 dva)
 		WRITE_ONCE(parent->entries[idx], 0);
 		parent->children[idx] = NULL;
 		parent->live--;
-		tessera_pt_free(mmu, path[level], level);
+		list_add_tail(&path[level]->unlinked, &mmu->unlinked);
 	}
 out:
 	mutex_unlock(&mmu->lock);

@@ -40,10 +40,25 @@ module_param(max_pinned_mib, uint, 0644);
 MODULE_PARM_DESC(max_pinned_mib,
 		 "Guest memory one instance may have pinned for its commands, MiB (default 512)");
 
+static unsigned int max_shadow_kib = 4096;
+module_param(max_shadow_kib, uint, 0644);
+MODULE_PARM_DESC(max_shadow_kib,
+		 "Host memory one instance may hold in shadow rings and batch copies, KiB (default 4096)");
+
+static unsigned int max_trap_cmds = 16384;
+module_param(max_trap_cmds, uint, 0644);
+MODULE_PARM_DESC(max_trap_cmds,
+		 "Most commands, batch contents included, one doorbell may make the mediator audit (default 16384)");
+
 static unsigned int unmap_wait_ms = 2000;
 module_param(unmap_wait_ms, uint, 0644);
 MODULE_PARM_DESC(unmap_wait_ms,
 		 "How long a dma_unmap waits for the instance's work to finish before resetting it (default 2000)");
+
+/* Shadow ring and batch pages of every instance: checked by the debug suites. */
+atomic_long_t tessera_submit_shadow_pages = ATOMIC_LONG_INIT(0);
+/* Guest pages pinned by every instance. */
+atomic_long_t tessera_submit_pinned_pages = ATOMIC_LONG_INIT(0);
 
 /* The host's part of an instance's device address space. */
 #define TESSERA_HOST_DVA_BASE	TESSERA_VF_DVA_GUEST_LIMIT
@@ -87,14 +102,31 @@ static void tessera_stat_add_since(atomic64_t *stat, ktime_t start)
 
 /* ---- Shadow buffers ---- */
 
+/*
+ * The drain barrier after mappings were removed: once it returns true, no
+ * access of the card uses them and emptied tables are freed. False (the
+ * card did not drain, even after a context reset): the caller must keep
+ * what was mapped.
+ */
+static bool tessera_submit_drain(struct tessera_vgpu *vg)
+{
+	if (tessera_ctx_tlb_invalidate(vg->ctx))
+		return false;
+	tessera_mmu_reap(&vg->mmu);
+	return true;
+}
+
 static void tessera_shadow_free(struct tessera_vgpu *vg, struct tessera_shadow_buf *buf)
 {
 	size_t off;
 
 	for (off = 0; off < buf->size; off += TESSERA_PAGE_SIZE)
 		tessera_mmu_unmap(&vg->mmu, buf->dva + off);
-	/* The card may not walk to the memory once it is freed. */
-	tessera_ctx_tlb_invalidate(vg->ctx);
+	/* The card may not read the memory once it is freed: leak it if it might. */
+	if (!tessera_submit_drain(vg))
+		return;
+	vg->sub.shadow_bytes -= buf->size;
+	atomic_long_sub(buf->size >> PAGE_SHIFT, &tessera_submit_shadow_pages);
 	gen_pool_free(vg->sub.dva_pool, buf->dva, buf->size);
 	dma_free_coherent(tessera_submit_dev(vg), buf->size, buf->va, buf->dma);
 	kfree(buf);
@@ -106,11 +138,15 @@ static struct tessera_shadow_buf *tessera_shadow_alloc(struct tessera_vgpu *vg, 
 	ktime_t start;
 	size_t off;
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (vg->sub.shadow_bytes + PAGE_ALIGN(bytes) > (u64)max_shadow_kib * SZ_1K)
+		return ERR_PTR(-ENOSPC);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	buf->size = PAGE_ALIGN(bytes);
-	buf->va = dma_alloc_coherent(tessera_submit_dev(vg), buf->size, &buf->dma, GFP_KERNEL);
+	/* Charged to the memory cgroup of the process that drives the instance. */
+	buf->va = dma_alloc_coherent(tessera_submit_dev(vg), buf->size, &buf->dma,
+				     GFP_KERNEL_ACCOUNT);
 	if (!buf->va)
 		goto err_free;
 	buf->dva = gen_pool_alloc(vg->sub.dva_pool, buf->size);
@@ -124,6 +160,8 @@ static struct tessera_shadow_buf *tessera_shadow_alloc(struct tessera_vgpu *vg, 
 	}
 	tessera_stat_add_since(&vg->stats.map_ns, start);
 	INIT_LIST_HEAD(&buf->node);
+	vg->sub.shadow_bytes += buf->size;
+	atomic_long_add(buf->size >> PAGE_SHIFT, &tessera_submit_shadow_pages);
 	return buf;
 
 err_unmap:
@@ -131,12 +169,13 @@ err_unmap:
 		off -= TESSERA_PAGE_SIZE;
 		tessera_mmu_unmap(&vg->mmu, buf->dva + off);
 	}
+	/* Never handed to the card: its emptied tables wait for the next drain. */
 	gen_pool_free(vg->sub.dva_pool, buf->dva, buf->size);
 err_dma:
 	dma_free_coherent(tessera_submit_dev(vg), buf->size, buf->va, buf->dma);
 err_free:
 	kfree(buf);
-	return NULL;
+	return ERR_PTR(-ENOMEM);
 }
 
 static void tessera_submit_free_batches(struct tessera_vgpu *vg)
@@ -200,7 +239,7 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 	if (sub->pinned_pages >= sub->pin_limit)
 		return TESSERA_VF_REJECT_PIN_LIMIT;
 
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
 	if (!pin)
 		return TESSERA_VF_REJECT_PIN_LIMIT;
 
@@ -212,12 +251,17 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 		ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ, &pin->page);
 	}
 	if (ret != 1) {
+		kfree(pin);
 		/* -EINVAL: the guest never mapped the IOVA, a guest error. */
-		if (ret != -EINVAL)
-			dev_warn_ratelimited(&vg->mdev->dev,
-					     "cannot pin IOVA 0x%llx: %d (a type1v2 container is required)\n",
-					     (u64)iova, ret);
-		goto err_free;
+		if (ret == -EINVAL)
+			return TESSERA_VF_REJECT_RANGE;
+		/* -ENOMEM: the process's RLIMIT_MEMLOCK is spent. */
+		if (ret == -ENOMEM)
+			return TESSERA_VF_REJECT_MEMLOCK;
+		dev_warn_ratelimited(&vg->mdev->dev,
+				     "cannot pin IOVA 0x%llx: %d (a type1v2 container is required)\n",
+				     (u64)iova, ret);
+		return TESSERA_VF_REJECT_RANGE;
 	}
 	pin->writable = writable;
 	pin->dma = dma_map_page(dev, pin->page, 0, PAGE_SIZE,
@@ -231,20 +275,26 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 		goto err_dma;
 	tessera_stat_add_since(&vg->stats.map_ns, start);
 
-	if (xa_err(xa_store(&sub->pins, pfn, pin, GFP_KERNEL)))
+	if (xa_err(xa_store(&sub->pins, pfn, pin, GFP_KERNEL_ACCOUNT)))
 		goto err_mmu;
 	sub->pinned_pages++;
+	atomic_long_inc(&tessera_submit_pinned_pages);
 	return 0;
 
 err_mmu:
+	/* A new entry no command has used yet: no drain needed. */
 	tessera_mmu_unmap(&vg->mmu, iova);
 err_dma:
 	dma_unmap_page(dev, pin->dma, PAGE_SIZE, writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 err_unpin:
 	vfio_unpin_pages(&vg->vdev, iova, 1);
-err_free:
 	kfree(pin);
-	return ret == 1 ? TESSERA_VF_REJECT_PIN_LIMIT : TESSERA_VF_REJECT_RANGE;
+	return TESSERA_VF_REJECT_PIN_LIMIT;
+}
+
+static bool tessera_submit_unmapping(const struct tessera_submit *sub, unsigned long pfn)
+{
+	return sub->unmap_pending && pfn >= sub->unmap_first && pfn <= sub->unmap_last;
 }
 
 /* Pin and map every page of a guest range the card will touch. */
@@ -256,6 +306,11 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 	u32 code;
 
 	for (pfn = addr >> PAGE_SHIFT; pfn <= last; pfn++) {
+		/* The host is taking this page back: dma_unmap waits for the card. */
+		if (tessera_submit_unmapping(&vg->sub, pfn)) {
+			*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
+			return TESSERA_VF_REJECT_UNMAPPED;
+		}
 		pin = xa_load(&vg->sub.pins, pfn);
 		if (!pin) {
 			code = tessera_submit_pin_page(vg, pfn);
@@ -283,6 +338,7 @@ static void tessera_submit_release_pin(struct tessera_vgpu *vg, unsigned long pf
 	xa_erase(&vg->sub.pins, pfn);
 	kfree(pin);
 	vg->sub.pinned_pages--;
+	atomic_long_dec(&tessera_submit_pinned_pages);
 }
 
 static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long first,
@@ -293,8 +349,9 @@ static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long fir
 
 	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
 		tessera_mmu_unmap(&vg->mmu, (u64)pfn << PAGE_SHIFT);
-	/* Nothing the card cached may still point at the pages. */
-	tessera_ctx_tlb_invalidate(vg->ctx);
+	/* No access of the card may still use the pages. */
+	if (!tessera_submit_drain(vg))
+		return;
 	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
 		tessera_submit_release_pin(vg, pfn, pin);
 }
@@ -322,11 +379,19 @@ static int tessera_submit_batch(struct tessera_vgpu *vg, u64 gaddr, u32 count,
 	u32 i;
 	int ret;
 
-	buf = tessera_shadow_alloc(vg, (size_t)count * TESSERA_CMD_SIZE);
-	if (!buf) {
-		rej->code = TESSERA_VF_REJECT_BATCH;
+	/* One trap audits a bounded number of commands, nested ones included. */
+	if (count > vg->sub.trap_budget) {
+		rej->code = TESSERA_VF_REJECT_TRAP_LIMIT;
 		rej->addr = gaddr;
-		return -ENOMEM;
+		return -E2BIG;
+	}
+	vg->sub.trap_budget -= count;
+	buf = tessera_shadow_alloc(vg, (size_t)count * TESSERA_CMD_SIZE);
+	if (IS_ERR(buf)) {
+		rej->code = PTR_ERR(buf) == -ENOSPC ? TESSERA_VF_REJECT_SHADOW_LIMIT :
+						      TESSERA_VF_REJECT_BATCH;
+		rej->addr = gaddr;
+		return PTR_ERR(buf);
 	}
 
 	start = ktime_get();
@@ -507,6 +572,7 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 	n = (new_tail - sub->tail) & mask;
 	if (!n)
 		return;
+	sub->trap_budget = max_trap_cmds;
 	/* The guest may not overwrite entries the card has not consumed. */
 	if (n > mask - ((sub->tail - head) & mask)) {
 		tessera_submit_reject(vg, new_tail, &rej);
@@ -516,14 +582,15 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 	ring = sub->ring->va;
 	first = min(n, sub->entries - sub->tail);
 	start = ktime_get();
-	ret = vfio_dma_rw(&vg->vdev, vg->ring_base + (u64)sub->tail * TESSERA_CMD_SIZE,
+	/* The base checked when the ring was configured, not the register now. */
+	ret = vfio_dma_rw(&vg->vdev, sub->ring_base + (u64)sub->tail * TESSERA_CMD_SIZE,
 			  &ring[sub->tail], (size_t)first * TESSERA_CMD_SIZE, false);
 	if (!ret && n > first)
-		ret = vfio_dma_rw(&vg->vdev, vg->ring_base, &ring[0],
+		ret = vfio_dma_rw(&vg->vdev, sub->ring_base, &ring[0],
 				  (size_t)(n - first) * TESSERA_CMD_SIZE, false);
 	tessera_stat_add_since(&vg->stats.copy_ns, start);
 	if (ret) {
-		rej.addr = vg->ring_base;
+		rej.addr = sub->ring_base;
 		tessera_submit_reject(vg, sub->tail, &rej);
 		return;
 	}
@@ -540,10 +607,11 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 	}
 
 	if (accepted) {
-		start = ktime_get();
-		tessera_ctx_tlb_invalidate(vg->ctx);
-		tessera_stat_add_since(&vg->stats.map_ns, start);
-		/* The shadow entries must be in memory before the card sees the tail. */
+		/*
+		 * New pins only filled empty entries, and the card caches no
+		 * misses (card.rst): no invalidate is needed before the tail.
+		 * The shadow entries must be in memory before the card sees it.
+		 */
 		dma_wmb();
 		sub->tail = (sub->tail + accepted) & mask;
 		sub->seq += accepted;
@@ -552,6 +620,19 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 	}
 	if (rejected)
 		tessera_submit_reject(vg, (sub->tail) & mask, &rej);
+}
+
+/*
+ * Take the context off its engine and stop it at the card: when this
+ * returns no engine runs it (CTX_RESET completes only then), so the
+ * shadow buffers it read may go, after the drain barrier.
+ */
+static void tessera_submit_stop(struct tessera_vgpu *vg)
+{
+	if (tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se))
+		dev_warn_ratelimited(&vg->mdev->dev,
+				     "context did not leave its engine: stopped at the card\n");
+	tessera_ctx_reset(vg->ctx);
 }
 
 /* Take the context off its engine and off the card's ring. */
@@ -564,11 +645,12 @@ void tessera_submit_deconfigure(struct tessera_vgpu *vg)
 		return;
 	tessera_submit_fence_seen(vg);
 	sub->fence_seq = 0;
-	tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se);
+	tessera_submit_stop(vg);
 	tessera_ctx_disable(vg->ctx);
 	tessera_submit_free_batches(vg);
 	tessera_shadow_free(vg, sub->ring);
 	sub->ring = NULL;
+	sub->ring_base = 0;
 	sub->entries = 0;
 	sub->tail = 0;
 	sub->seq = 0;
@@ -592,6 +674,7 @@ int tessera_submit_configure(struct tessera_vgpu *vg, u64 ring_base, u32 entries
 	sub->ring = tessera_shadow_alloc(vg, (size_t)entries * TESSERA_CMD_SIZE);
 	if (!sub->ring)
 		return -ENOMEM;
+	sub->ring_base = ring_base;
 	sub->entries = entries;
 	sub->tail = 0;
 	sub->seq = 0;
@@ -616,7 +699,8 @@ void tessera_submit_reset(struct tessera_vgpu *vg)
 		return;
 	tessera_submit_fence_seen(vg);
 	sub->fence_seq = 0;
-	tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se);
+	/* Stop the card reading the batch copies before they are freed. */
+	tessera_submit_stop(vg);
 	tessera_submit_free_batches(vg);
 	sub->tail = 0;
 	sub->seq = 0;
@@ -625,46 +709,63 @@ void tessera_submit_reset(struct tessera_vgpu *vg)
 	tessera_sched_attach(&vg->tdev->sched, &vg->ctx->se);
 }
 
-static bool tessera_submit_settled(struct tessera_vgpu *vg)
+/*
+ * The card runs nothing more of the instance: its ring is empty, or the card
+ * itself stopped the context with a fault. A mediator reject does not count:
+ * the entries accepted before it still run. Read from the card, without the
+ * instance lock.
+ */
+static bool tessera_submit_card_settled(struct tessera_vgpu *vg)
 {
-	bool faulted;
-	unsigned long flags;
+	u32 status = tessera_ctx_status(vg->ctx);
 
-	spin_lock_irqsave(&vg->irq_lock, flags);
-	faulted = vg->faulted;
-	spin_unlock_irqrestore(&vg->irq_lock, flags);
-	/* A faulted context runs nothing more. */
-	return faulted || !tessera_submit_busy(vg);
+	if (status == ~0u || (status & TESSERA_CTX_STATUS_FAULTED))
+		return true;
+	return tessera_ctx_head(vg->ctx) == tessera_ctx_tail(vg->ctx);
 }
 
 /**
  * tessera_submit_dma_unmap() - the guest takes back [iova, iova + length)
- * @vg: the instance, locked
+ * @vg: the instance, not locked
  * @iova: first byte
  * @length: bytes
  *
- * If any page of the range is pinned, waits for the instance's queued work
- * to finish (it may use those pages); if it does not finish in time the
- * instance is stopped and reset, and faults with TESSERA_VF_REJECT_UNMAPPED.
- * Then the pages are unmapped from the device MMU, the TLB invalidated and
- * the pages unpinned: the card never touches them again.
+ * If any page of the range is pinned, new commands may no longer use the
+ * range, and the work queued before is waited for without the instance
+ * lock (the guest's registers still answer); if it does not finish in time
+ * the instance is stopped at the card and faults with
+ * TESSERA_VF_REJECT_UNMAPPED. Then, in this order: the pages' device-MMU
+ * entries are cleared, the drain barrier waits until no access of the card
+ * uses them, the pages are unpinned and emptied tables freed. When this
+ * returns, the card never touches the range again (type1 and iommufd both
+ * require the range to be unpinned by then).
  */
 void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 {
 	unsigned long first, last, index;
 	struct tessera_submit *sub = &vg->sub;
+	bool settled;
 
-	lockdep_assert_held(&vg->lock);
 	if (!length)
 		return;
 	first = iova >> PAGE_SHIFT;
 	last = (iova + length - 1) >> PAGE_SHIFT;
+
+	mutex_lock(&sub->unmap_lock);
+	mutex_lock(&vg->lock);
 	index = first;
 	if (!xa_find(&sub->pins, &index, last, XA_PRESENT))
-		return;
+		goto out;
+	sub->unmap_first = first;
+	sub->unmap_last = last;
+	sub->unmap_pending = true;
+	mutex_unlock(&vg->lock);
 
-	if (sub->ring && !wait_event_timeout(vg->idle_wq, tessera_submit_settled(vg),
-					     msecs_to_jiffies(unmap_wait_ms))) {
+	settled = wait_event_timeout(vg->idle_wq, tessera_submit_card_settled(vg),
+				     msecs_to_jiffies(unmap_wait_ms));
+
+	mutex_lock(&vg->lock);
+	if (!settled && sub->ring && !tessera_submit_card_settled(vg)) {
 		u32 head = tessera_submit_head(vg);
 
 		dev_warn_ratelimited(&vg->mdev->dev,
@@ -674,6 +775,10 @@ void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 		tessera_vgpu_fault(vg, TESSERA_VF_REJECT_UNMAPPED, head, iova);
 	}
 	tessera_submit_unpin_pfns(vg, first, last);
+	sub->unmap_pending = false;
+out:
+	mutex_unlock(&vg->lock);
+	mutex_unlock(&sub->unmap_lock);
 }
 
 int tessera_submit_init(struct tessera_vgpu *vg)
@@ -686,6 +791,7 @@ int tessera_submit_init(struct tessera_vgpu *vg)
 
 	INIT_LIST_HEAD(&sub->batches);
 	xa_init(&sub->pins);
+	mutex_init(&sub->unmap_lock);
 	sub->pin_limit = (u64)max_pinned_mib << (20 - PAGE_SHIFT);
 	sub->dva_pool = gen_pool_create(PAGE_SHIFT, -1);
 	if (!sub->dva_pool)
@@ -705,6 +811,7 @@ void tessera_submit_fini(struct tessera_vgpu *vg)
 
 	WARN_ON(sub->ring || !list_empty(&sub->batches) || sub->pinned_pages);
 	xa_destroy(&sub->pins);
+	mutex_destroy(&sub->unmap_lock);
 	gen_pool_destroy(sub->dva_pool);
 	sub->dva_pool = NULL;
 }

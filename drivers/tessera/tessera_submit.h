@@ -5,7 +5,9 @@
 #ifndef TESSERA_SUBMIT_H
 #define TESSERA_SUBMIT_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -37,6 +39,7 @@ struct tessera_shadow_buf {
  * Protected by the instance's lock (struct tessera_vgpu::lock).
  *
  * @ring: the shadow ring, NULL while the guest's ring is not configured
+ * @ring_base: guest address of the ring, as checked when it was configured
  * @entries: ring entries (same as the guest's ring)
  * @tail: next shadow slot to fill; the tail the card was given
  * @seq: ring entries submitted since the ring was configured
@@ -47,9 +50,15 @@ struct tessera_shadow_buf {
  * @pins: guest page frame (IOVA >> 12) -> struct tessera_pin
  * @pinned_pages: entries in @pins
  * @pin_limit: most pages the instance may have pinned
+ * @shadow_bytes: host memory in @ring and @batches
+ * @trap_budget: commands the current doorbell may still make the audit see
+ * @unmap_lock: serializes dma_unmap callbacks; taken before the instance lock
+ * @unmap_pending: a dma_unmap waits for the card: [@unmap_first,
+ *	@unmap_last] (guest page frames) may not be used by new commands
  */
 struct tessera_submit {
 	struct tessera_shadow_buf *ring;
+	u64 ring_base;
 	u32 entries;
 	u32 tail;
 	u64 seq;
@@ -59,7 +68,16 @@ struct tessera_submit {
 	struct xarray pins;
 	u64 pinned_pages;
 	u64 pin_limit;
+	u64 shadow_bytes;
+	u32 trap_budget;
+	struct mutex unmap_lock;	/* one dma_unmap at a time */
+	bool unmap_pending;
+	unsigned long unmap_first;
+	unsigned long unmap_last;
 };
+
+extern atomic_long_t tessera_submit_shadow_pages;
+extern atomic_long_t tessera_submit_pinned_pages;
 
 int tessera_submit_init(struct tessera_vgpu *vg);
 void tessera_submit_fini(struct tessera_vgpu *vg);

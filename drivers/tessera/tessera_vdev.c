@@ -758,9 +758,7 @@ static void tessera_vgpu_dma_unmap(struct vfio_device *vdev, u64 iova, u64 lengt
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 
-	mutex_lock(&vg->lock);
 	tessera_submit_dma_unmap(vg, iova, length);
-	mutex_unlock(&vg->lock);
 }
 
 static int tessera_vgpu_init(struct vfio_device *vdev)

@@ -96,7 +96,11 @@ static struct tessera_fpga_image *tessera_fpga_image_alloc(u64 size)
 	if (!img->pages || !img->dma)
 		goto err;
 	for (i = 0; i < img->npages; i++) {
-		img->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT);
+		/*
+		 * Zeroed: the pages are mapped in the instance's context, where
+		 * its region jobs can read them, past the image's end too.
+		 */
+		img->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!img->pages[i])
 			goto err;
 	}
@@ -110,20 +114,27 @@ err:
 	return NULL;
 }
 
-/* Undo the first @count pages of tessera_fpga_image_map(). Lock held. */
-static void tessera_fpga_image_unmap_pages(struct tessera_vfpga *vf,
+/*
+ * Undo the first @count pages of tessera_fpga_image_map(). Lock held.
+ * False: the card did not drain and may still read the pages.
+ */
+static bool tessera_fpga_image_unmap_pages(struct tessera_vfpga *vf,
 					   struct tessera_fpga_image *img, unsigned int count)
 {
 	struct tessera_vgpu *vg = &vf->vg;
 	struct device *dev = &vg->tdev->pdev->dev;
 	unsigned int i;
 
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count; i++)
 		tessera_mmu_unmap(&vg->mmu, img->dva + (u64)i * PAGE_SIZE);
+	/* Unmap from the card's view before the pages lose their bus address. */
+	if (tessera_ctx_tlb_invalidate(vg->ctx))
+		return false;
+	tessera_mmu_reap(&vg->mmu);
+	for (i = 0; i < count; i++)
 		dma_unmap_page(dev, img->dma[i], PAGE_SIZE, DMA_TO_DEVICE);
-	}
-	tessera_ctx_tlb_invalidate(vg->ctx);
 	gen_pool_free(vg->sub.dva_pool, img->dva, (size_t)img->npages * PAGE_SIZE);
+	return true;
 }
 
 /*
@@ -134,15 +145,17 @@ void tessera_fpga_image_unmap(struct tessera_vfpga *vf, struct tessera_fpga_imag
 {
 	if (!img || !img->mapped)
 		return;
-	tessera_fpga_image_unmap_pages(vf, img, img->npages);
-	img->mapped = false;
+	if (tessera_fpga_image_unmap_pages(vf, img, img->npages))
+		img->mapped = false;
 }
 
 /* Unmap and free a copy nobody uses any more (NULL: nothing). */
 void tessera_fpga_image_release(struct tessera_vfpga *vf, struct tessera_fpga_image *img)
 {
 	tessera_fpga_image_unmap(vf, img);
-	tessera_fpga_image_free(img);
+	/* Leaked rather than freed while the card may read it. */
+	if (img && !img->mapped)
+		tessera_fpga_image_free(img);
 }
 
 /*
@@ -404,7 +417,8 @@ static void tessera_vfpga_attach_region(struct tessera_vfpga_region *vr)
 	struct tessera_fpga *fpga = tessera_vfpga_fpga(vr->vf);
 
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_INT_ENABLE, 0);
-	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, 1);
+	/* Nothing of the last owner: function, arguments, result, counters. */
+	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, TESSERA_RGN_RESET_CLEAR);
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_CTX, vr->vf->vg.ctx->id);
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_INT_STATUS, ~0u);
 	tessera_fpga_set_owner(fpga, vr->phys, vr);
@@ -417,7 +431,8 @@ static void tessera_vfpga_detach_region(struct tessera_vfpga_region *vr)
 	struct tessera_fpga *fpga = tessera_vfpga_fpga(vr->vf);
 
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_INT_ENABLE, 0);
-	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, 1);
+	/* The region keeps no binding to the leaving owner's context. */
+	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, TESSERA_RGN_RESET_CLEAR);
 	tessera_fpga_set_owner(fpga, vr->phys, NULL);
 }
 

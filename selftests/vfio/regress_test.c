@@ -84,4 +84,87 @@ TEST_F(any_type, set_irqs_count0_with_data)
 	EXPECT_NE(0xdeadbeef, tsr_reg(&self->inst, TESSERA_VF_STATUS));
 }
 
+#define RING_IOVA	0x00100000ull
+#define DATA_IOVA	0x01000000ull
+#define DATA_BYTES	(1ull << 20)
+
+FIXTURE(vgpu) {
+	struct tsr_instance inst;
+	struct tsr_ring ring;
+	struct tsr_dma_buf data;
+};
+
+FIXTURE_SETUP(vgpu)
+{
+	ASSERT_EQ(0, tsr_instance_setup(&self->inst, "tessera-vgpu-4"));
+	ASSERT_EQ(0, tsr_ring_setup(&self->inst, &self->ring, RING_IOVA, 64));
+	ASSERT_EQ(0, tsr_dma_alloc(&self->inst, &self->data, DATA_IOVA, DATA_BYTES));
+}
+
+FIXTURE_TEARDOWN_PARENT(vgpu)
+{
+	tsr_instance_remove(&self->inst);
+}
+
+/*
+ * Finding 1: a mediator reject made dma_unmap take the instance for
+ * "runs nothing more" and unpin at once, while the commands accepted before
+ * the rejected one still ran. Here a FILL waits behind a BUSY, a privileged
+ * command after them is rejected, and the guest unmaps the FILL's buffer:
+ * the unmap must wait for the FILL, which then completes whole (before, it
+ * faulted on the unpinned pages half-way or wrote after the unmap).
+ */
+TEST_F(vgpu, unmap_after_reject_waits_for_accepted_work)
+{
+	struct tessera_cmd busy = tsr_cmd_busy(200000);
+	struct tessera_cmd fill = tsr_cmd_fill(DATA_IOVA, DATA_BYTES, 0x5a5a5a5a);
+	struct tessera_cmd priv = { .opcode = TESSERA_OP_REG_WRITE };
+	uint32_t code = 0, index = 0, status = 0;
+	size_t left;
+
+	memset(self->data.va, 0, DATA_BYTES);
+	tsr_ring_push(&self->ring, &busy);
+	tsr_ring_push(&self->ring, &fill);
+	tsr_ring_push(&self->ring, &priv);
+	ASSERT_EQ(0, tsr_ring_kick(&self->ring));
+	ASSERT_EQ(0, tsr_wait_fault(&self->inst, TSR_DEADLINE_MS, &code, &index));
+	EXPECT_EQ(TESSERA_VF_REJECT_OPCODE, code);
+	EXPECT_EQ(2, index);
+	/* Still running the BUSY: the unmap comes while the FILL is queued. */
+	EXPECT_TRUE(tsr_reg(&self->inst, TESSERA_VF_STATUS) & TESSERA_VF_STATUS_BUSY);
+	ASSERT_EQ(0, tsr_dma_unmap(&self->inst, &self->data));
+	/* The unmap returned only once the card was done with the pages. */
+	left = tsr_count_not_byte(self->data.va, DATA_BYTES, 0x5a);
+	EXPECT_EQ(0, left) {
+		tsr_log_first_diff("the FILL accepted before the reject", self->data.va,
+				   DATA_BYTES, 0x5a);
+	}
+	ASSERT_EQ(0, tsr_wait_status(&self->inst, TESSERA_VF_STATUS_BUSY, 0, TSR_DEADLINE_MS,
+				     &status));
+	/* Nothing was written after the unmap either. */
+	EXPECT_EQ(left, tsr_count_not_byte(self->data.va, DATA_BYTES, 0x5a));
+	/* The first fault stays the guest's own reject, not a card MMU fault. */
+	EXPECT_EQ(TESSERA_VF_REJECT_OPCODE, tsr_reg(&self->inst, TESSERA_VF_FAULT_CODE));
+}
+
+/*
+ * Finding 8: RING_BASE written after the ring was configured moved where
+ * the next doorbell copied commands from, past the bounds checked at
+ * configure time. The ring stays where it was configured.
+ */
+TEST_F(vgpu, ring_base_is_fixed_at_configure)
+{
+	struct tessera_cmd fill = tsr_cmd_fill(DATA_IOVA, 4096, 0x77777777);
+	uint64_t v;
+
+	ASSERT_EQ(0, tsr_reg_write(&self->inst, TESSERA_VF_RING_BASE_LO, (uint32_t)DATA_IOVA));
+	ASSERT_EQ(0, tsr_reg_write(&self->inst, TESSERA_VF_RING_BASE_HI, 0));
+	/* DATA_IOVA holds zeroes: NOPs, if the mediator read the ring there. */
+	memset(self->data.va, 0, DATA_BYTES);
+	tsr_ring_push(&self->ring, &fill);
+	v = tsr_ring_fence_kick(&self->ring, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->inst, v, TSR_DEADLINE_MS, NULL));
+	EXPECT_EQ(0, tsr_count_not_byte(self->data.va, 4096, 0x77));
+}
+
 TEST_HARNESS_MAIN
