@@ -684,6 +684,12 @@ static void tessera_vgpu_device_reset(struct tessera_vgpu *vg)
 	lockdep_assert_held(&vg->lock);
 	tessera_vregs_reset(vg);
 	tessera_submit_unpin_all(vg);
+	/*
+	 * The next user of the instance (another VM, with a persistent mdev)
+	 * must not read this one's data: the slice is zeroed on every open,
+	 * close and reset, after the ring was stopped above.
+	 */
+	tessera_vram_scrub(vg->tdev, vg->vram_offset, vg->type->vram_size);
 	memset(vg->msix_table, 0, sizeof(vg->msix_table));
 	vg->config[PCI_COMMAND] &= ~cmd_mask;
 	vg->config[TESSERA_VCFG_MSI + PCI_MSI_FLAGS] &= ~PCI_MSI_FLAGS_ENABLE;

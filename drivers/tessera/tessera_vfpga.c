@@ -940,11 +940,15 @@ static long tessera_vfpga_ioctl(struct vfio_device *vdev, unsigned int cmd, unsi
 			return tessera_vfpga_bar0_info(vf, arg);
 		break;
 	case VFIO_DEVICE_RESET:
+		/* Regions stopped first: none may write the slice the reset scrubs. */
+		mutex_lock(&vf->vg.lock);
+		tessera_vfpga_reset(vf);
+		mutex_unlock(&vf->vg.lock);
 		ret = tessera_vgpu_ops.ioctl(vdev, cmd, arg);
 		if (ret)
 			return ret;
 		mutex_lock(&vf->vg.lock);
-		tessera_vfpga_reset(vf);
+		tessera_vfpga_program_ctx(vf);
 		mutex_unlock(&vf->vg.lock);
 		return 0;
 	}
@@ -958,12 +962,15 @@ static int tessera_vfpga_open(struct vfio_device *vdev)
 	struct tessera_vfpga *vf = to_tessera_vfpga(vdev);
 	int ret;
 
+	/* Regions stopped first: none may write the slice the open scrubs. */
+	mutex_lock(&vf->vg.lock);
+	tessera_vfpga_reset(vf);
+	mutex_unlock(&vf->vg.lock);
 	ret = tessera_vgpu_ops.open_device(vdev);
 	if (ret)
 		return ret;
 	mutex_lock(&vf->vg.lock);
 	tessera_vfpga_program_ctx(vf);
-	tessera_vfpga_reset(vf);
 	mutex_unlock(&vf->vg.lock);
 	return 0;
 }

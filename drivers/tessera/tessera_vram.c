@@ -57,7 +57,16 @@ void tessera_vram_fini(struct tessera_device *tdev)
 	mutex_destroy(&v->lock);
 }
 
-static void tessera_vram_scrub(struct tessera_device *tdev, u64 offset, u64 size)
+/**
+ * tessera_vram_scrub() - zero a slice through the BAR2 mapping
+ * @tdev: the card
+ * @offset: the slice's offset in BAR2
+ * @size: bytes
+ *
+ * Nothing of the card may write to the slice meanwhile: the caller has
+ * stopped the slice's context and regions.
+ */
+void tessera_vram_scrub(struct tessera_device *tdev, u64 offset, u64 size)
 {
 	u64 done;
 

@@ -84,6 +84,32 @@ TEST_F(any_type, set_irqs_count0_with_data)
 	EXPECT_NE(0xdeadbeef, tsr_reg(&self->inst, TESSERA_VF_STATUS));
 }
 
+/*
+ * Finding 6: BAR2 was zeroed only when the instance was created, so a
+ * persistent instance (mdevctl define --auto; Nova reuses mdevs) handed
+ * one VM's device memory to the next. It must read zero after a close and
+ * reopen, and after VFIO_DEVICE_RESET.
+ */
+TEST_F(any_type, bar2_zero_after_reopen_and_reset)
+{
+	ASSERT_EQ(0, tsr_bar2_map(&self->inst));
+	memset(self->inst.bar2, 0xa5, self->inst.bar2_size);
+	tsr_instance_close(&self->inst);
+	ASSERT_EQ(0, tsr_instance_open(&self->inst));
+	ASSERT_EQ(0, tsr_enable_device(&self->inst));
+	ASSERT_EQ(0, tsr_bar2_map(&self->inst));
+	EXPECT_EQ(0, tsr_count_not_byte(self->inst.bar2, self->inst.bar2_size, 0)) {
+		tsr_log_first_diff("BAR2 after reopen", self->inst.bar2,
+				   self->inst.bar2_size, 0);
+	}
+	memset(self->inst.bar2, 0x5a, self->inst.bar2_size);
+	ASSERT_EQ(0, ioctl(self->inst.device_fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(0, tsr_count_not_byte(self->inst.bar2, self->inst.bar2_size, 0)) {
+		tsr_log_first_diff("BAR2 after VFIO_DEVICE_RESET", self->inst.bar2,
+				   self->inst.bar2_size, 0);
+	}
+}
+
 #define RING_IOVA	0x00100000ull
 #define DATA_IOVA	0x01000000ull
 #define DATA_BYTES	(1ull << 20)
