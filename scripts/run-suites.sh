@@ -11,8 +11,13 @@
 # Only top-level result lines count: "ok", "not ok", and "ok ... # SKIP".
 # A suite that exits non-zero without a "not ok", prints no result at all,
 # or runs a different number of tests than its plan ("1..N") says, counts
-# one failure more. Each suite may take $TESSERA_SUITE_TIMEOUT seconds
-# (2700), all of them together $TESSERA_CHECK_BUDGET (4800). The last line is the sum: "N passed, N failed, N skipped".
+# one failure more. A skip counts as a skip only if
+# scripts/suites/expected-skips.txt lists it (suite, test name pattern,
+# reason); any other skip is printed as "not ok" and counts as a failure,
+# and an expected skip that did not happen is reported in a comment. Each
+# suite may take $TESSERA_SUITE_TIMEOUT seconds (2700), all of them
+# together $TESSERA_CHECK_BUDGET (4800). The last line is the sum: "N
+# passed, N failed, N skipped".
 # Exit status: 0 only if nothing failed.
 set -uo pipefail
 
@@ -24,6 +29,7 @@ suite_timeout=${TESSERA_SUITE_TIMEOUT:-2700}
 # CI stops a run at 90 minutes; stop the suites first so that the summary
 # line is still printed (the budget covers all suites together).
 budget=${TESSERA_CHECK_BUDGET:-4800}
+expected_skips=$top/scripts/suites/expected-skips.txt
 export TESSERA_TOP=$top
 
 # mawk (Debian's default awk) fills its input buffer before it acts, which
@@ -65,18 +71,88 @@ for s in "${suites[@]}"; do
 	this_timeout=$suite_timeout
 	[ "$left" -lt "$this_timeout" ] && this_timeout=$left
 	start=$SECONDS
+	# shellcheck disable=SC2016 # the $ in the awk program are awk's
 	timeout -k 30 "$this_timeout" "$s" 2>"$logs/$name.log" |
-		"${awk_stream[@]}" -v counts="$counts" '
-		BEGIN { pass = fail = skip = 0; plan = -1 }
-		{ print; fflush() }
+		"${awk_stream[@]}" -v counts="$counts" -v suite="$name" \
+			-v list="$expected_skips" -v listname="${expected_skips#"$top"/}" '
+		# A glob (* and ?) as an anchored regular expression.
+		function glob_re(g,   i, c, r) {
+			r = "^"
+			for (i = 1; i <= length(g); i++) {
+				c = substr(g, i, 1)
+				if (c == "*")
+					r = r ".*"
+				else if (c == "?")
+					r = r "."
+				else if (index("\\^.[]|()+{}/$", c))
+					r = r "\\" c
+				else
+					r = r c
+			}
+			return r "$"
+		}
+		# Whether the skip of test DESC is listed (then it counts as one).
+		function expected(desc,   i) {
+			for (i = 1; i <= nexp; i++) {
+				if (desc ~ exp_re[i]) {
+					exp_hit[i]++
+					skip++
+					return 1
+				}
+			}
+			fail++
+			return 0
+		}
+		function unlisted() {
+			return "an unexpected skip: " listname " does not list it"
+		}
+		BEGIN {
+			pass = fail = skip = 0; plan = -1; nexp = 0
+			while ((getline entry < list) > 0) {
+				if (entry ~ /^[ \t]*(#|$)/)
+					continue
+				nf = split(entry, f, /[ \t]*[|][ \t]*/)
+				sub(/^[ \t]+/, "", f[1])
+				if (nf < 3 || f[1] != suite)
+					continue
+				nexp++
+				exp_glob[nexp] = f[2]
+				exp_re[nexp] = glob_re(f[2])
+				exp_why[nexp] = f[3]
+			}
+			close(list)
+		}
 		/^1\.\.[0-9]+/ {
+			print
 			plan = substr($1, 4) + 0
-			if (plan == 0 && tolower($0) ~ /# *skip/) skip++
+			if (plan == 0 && tolower($0) ~ /# *skip/ && !expected("(the whole suite)"))
+				print "not ok - " suite ": the whole suite was skipped, " unlisted()
+			fflush()
 			next
 		}
-		/^not ok([ \t]|$)/ { if (tolower($0) ~ /# *skip/) skip++; else fail++; next }
-		/^ok([ \t]|$)/ { if (tolower($0) ~ /# *skip/) skip++; else pass++; next }
-		END { print pass, fail, skip, plan > counts }'
+		/^(not )?ok([ \t]|$)/ && tolower($0) ~ /# *skip/ {
+			desc = line = $0
+			sub(/^(not )?ok[ \t]*[0-9]*[ \t]*(- )?/, "", desc)
+			sub(/[ \t]*#[ \t]*[Ss][Kk][Ii][Pp].*$/, "", desc)
+			if (expected(desc)) {
+				print
+			} else {
+				sub(/[ \t]*#[ \t]*[Ss][Kk][Ii][Pp][ \t]*/, " (skipped: ", line)
+				sub(/^(not )?ok/, "not ok", line)
+				print line "), " unlisted()
+			}
+			fflush()
+			next
+		}
+		{ print; fflush() }
+		/^not ok([ \t]|$)/ { fail++; next }
+		/^ok([ \t]|$)/ { pass++; next }
+		END {
+			for (i = 1; i <= nexp; i++)
+				if (!exp_hit[i])
+					print "# " suite ": the expected skip \"" exp_glob[i] "\" did not happen (" exp_why[i] ")"
+			print pass, fail, skip, plan > counts
+		}'
 	status=${PIPESTATUS[0]}
 	read -r pass fail skip plan < "$counts"
 	ran=$((pass + fail + skip))
