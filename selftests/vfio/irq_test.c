@@ -30,10 +30,16 @@ FIXTURE_VARIANT_ADD(irq, msi) { .index = VFIO_PCI_MSI_IRQ_INDEX };
 
 FIXTURE_SETUP(irq)
 {
+	int count;
+
 	ASSERT_EQ(0, tsr_instance_setup(&self->inst, "tessera-vgpu-4"));
 	/* Both are offered (Documentation/driver.rst): a missing one fails, never skips. */
-	ASSERT_EQ(TESSERA_VF_NUM_VECTORS, tsr_irq_count(&self->inst, variant->index)) {
-		TH_LOG("the instance reports no %s vector",
+	count = tsr_irq_count(&self->inst, variant->index);
+	if (count != TESSERA_VF_NUM_VECTORS)
+		/* The harness tears down only after a completed setup: free the slot now. */
+		tsr_instance_teardown(&self->inst);
+	ASSERT_EQ(TESSERA_VF_NUM_VECTORS, count) {
+		TH_LOG("the instance reports %d %s vectors", count,
 		       variant->index == VFIO_PCI_MSIX_IRQ_INDEX ? "MSI-X" : "MSI");
 	}
 	ASSERT_EQ(0, tsr_ring_setup(&self->inst, &self->ring, RING_IOVA, 64));
