@@ -21,7 +21,7 @@ CARD := 1234:7e50
 need = @test -e $(1) || { echo "make: $(1) does not exist yet: $(2)" >&2; exit 1; }
 
 .PHONY: all help deps kernel qemu modules selftests card-demo testhost build \
-	check demo bench lint clean distclean
+	check demo bench lint clean distclean debug-kernel debug-modules
 
 all: build
 
@@ -33,6 +33,8 @@ help:
 	@echo 'make selftests  build the VFIO selftests'
 	@echo 'make testhost   build the test host initramfs'
 	@echo 'make build      all of the above but deps'
+	@echo 'make debug-kernel   build the debug test-host kernel (KASAN, lockdep, kmemleak...)'
+	@echo 'make debug-modules  build tessera.ko against it (into .cache/debug-kernel/module/)'
 	@echo 'make check      deps, build, run every suite (TAP), one summary line'
 	@echo 'make lint       checkpatch --strict, W=1 and sparse builds (TAP)'
 	@echo 'make demo       boot the test host with the card and run tools/card-demo'
@@ -67,6 +69,14 @@ testhost: kernel
 
 build: kernel testhost qemu modules selftests
 
+# The debug test host's kernel and a tessera.ko for it; boot it with
+# scripts/testhost/run.sh --kernel debug (Documentation/testing.rst).
+debug-kernel:
+	@$(CURDIR)/scripts/build-debug-kernel.sh
+
+debug-modules:
+	@$(CURDIR)/scripts/build-debug-module.sh
+
 # Every executable scripts/suites/NN-name.sh is a suite; the first builds.
 check: deps
 	@$(CURDIR)/scripts/run-suites.sh
@@ -89,7 +99,7 @@ clean:
 	@if [ -f Kbuild ] && [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@if [ -f selftests/vfio/Makefile ]; then $(MAKE) -C selftests/vfio clean; fi
 	@if [ -f tools/card-demo/Makefile ]; then $(MAKE) -C tools/card-demo clean; fi
-	rm -rf build .cache/testhost/jobs .cache/testhost/logs .cache/lint
+	rm -rf build .cache/testhost/jobs .cache/testhost/logs .cache/lint .cache/debug-kernel/module
 
 distclean: clean
 	rm -rf .cache

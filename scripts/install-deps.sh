@@ -13,7 +13,7 @@ packages=(
 	dpkg-dev ccache pkg-config git
 	ninja-build python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev
 	libattr1-dev libcap-ng-dev seabios ipxe-qemu
-	sparse dwarves linux-source-6.12
+	sparse dwarves linux-source-6.12 libelf-dev libssl-dev
 	libpci-dev pciutils
 	clang libclang-rt-14-dev valgrind
 )
