@@ -6,7 +6,10 @@
 #    bind-mounted at /lib/modules/<version> inside the VM so modprobe works;
 #  - a busybox-static initramfs holding /init and, decompressed, the modules
 #    that mount the build machine's root: netfs, 9pnet, 9pnet_virtio, 9p,
-#    overlay.
+#    overlay (none for the debug kernel, which has them built in).
+#
+#   build-initramfs.sh [--kernel debian|debug]   (default $TESSERA_TESTHOST_KERNEL,
+#                                                  else debian)
 # Prints two lines: the initramfs path and the modules root.
 set -euo pipefail
 
@@ -14,14 +17,33 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/testhost/lib.sh
 . "$here/lib.sh"
 
-kroot=$("$testhost_top/scripts/fetch-kernel.sh")
-kver=$testhost_kver
+kernel=${TESSERA_TESTHOST_KERNEL:-debian}
+if [ "${1:-}" = --kernel ]; then
+	kernel=${2:-}
+fi
+case "$kernel" in
+debian)
+	kroot=$("$testhost_top/scripts/fetch-kernel.sh")
+	kver=$testhost_kver
+	kmods="$kroot/lib/modules/$kver"
+	kkey=$kver
+	;;
+debug)
+	# The debug kernel's modules_install output; its key changes with
+	# every rebuild, and so must these hard links.
+	kdir=$("$testhost_top/scripts/build-debug-kernel.sh")
+	kver=$(cat "$kdir/include/config/kernel.release")
+	kmods="$kdir/../modroot/lib/modules/$kver"
+	kkey=$(cat "$kdir/../key")
+	;;
+*) echo "build-initramfs: unknown kernel '$kernel' (debian or debug)" >&2; exit 1 ;;
+esac
 out="$testhost_cache/$kver"
 initramfs="$out/initramfs.cpio.gz"
 modroot="$out/modroot"
 busybox=/bin/busybox
 
-key=$(cat "$here/build-initramfs.sh" "$here/init" "$busybox" | sha256sum | cut -c1-16)
+key=$( { cat "$here/build-initramfs.sh" "$here/init" "$busybox"; echo "$kkey"; } | sha256sum | cut -c1-16)
 if [ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
    [ -f "$initramfs" ] && [ -f "$modroot/lib/modules/$kver/modules.dep" ]; then
 	printf '%s\n%s\n' "$initramfs" "$modroot"
@@ -36,7 +58,7 @@ fi
 
 rm -rf "$out"
 mkdir -p "$modroot/lib/modules"
-cp -al "$kroot/lib/modules/$kver" "$modroot/lib/modules/"
+cp -al "$kmods" "$modroot/lib/modules/"
 depmod -b "$modroot" "$kver"
 
 stage="$out/stage"
@@ -50,12 +72,16 @@ modprobe -d "$modroot" -S "$kver" -a --show-depends 9p 9pnet_virtio overlay |
 	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
 	while read -r ko; do
 		name=$(basename "$ko" .xz)
-		xz -dc "$ko" > "$stage/lib/modules/$name"
+		case "$ko" in
+		*.xz) xz -dc "$ko" > "$stage/lib/modules/$name" ;;
+		*) cp "$ko" "$stage/lib/modules/$name" ;;
+		esac
 		echo "$name" >> "$stage/modules.list"
 	done
 for m in netfs.ko 9pnet.ko 9pnet_virtio.ko 9p.ko overlay.ko; do
-	grep -qx "$m" "$stage/modules.list" || {
-		echo "build-initramfs: $m missing from the load list" >&2
+	grep -qx "$m" "$stage/modules.list" ||
+		grep -q "/$m\$" "$modroot/lib/modules/$kver/modules.builtin" || {
+		echo "build-initramfs: $m is neither in the load list nor built in" >&2
 		exit 1
 	}
 done

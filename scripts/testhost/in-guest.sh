@@ -50,5 +50,10 @@ for spec in "${insmods[@]}"; do
 	fi
 done
 
+# The taint once the modules are in (loading an out-of-tree or unsigned
+# module sets O or E): init reports it, so that a debug run holds the
+# command to "no new taint bit" from here on.
+cat /proc/sys/kernel/tainted > /run/testhost-loaded 2>/dev/null
+
 cd "$cwd" || exit 125
 exec "$@"
