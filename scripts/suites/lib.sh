@@ -63,10 +63,12 @@ finish()
 }
 
 # suite_module NAME LOGDIR: sets ko to the tessera.ko under test and says
-# so in a TAP line: $TESSERA_KO as given (no rebuild), else
-# drivers/tessera/tessera.ko, rebuilt against Debian's headers when any of
-# its sources is newer. If there is none, a failing line says why and the
-# suite finishes.
+# so in a TAP line: $TESSERA_KO as given (no rebuild); else, when
+# TESSERA_TESTHOST_KERNEL=debug (the suite's test hosts boot the debug
+# kernel), the module built against that kernel by
+# scripts/build-debug-module.sh; else drivers/tessera/tessera.ko, rebuilt
+# against Debian's headers when any of its sources is newer. If there is
+# none, a failing line says why and the suite finishes.
 suite_module()
 {
 	local name=$1 logs=$2 kroot
@@ -74,6 +76,15 @@ suite_module()
 	if [ -n "${TESSERA_KO:-}" ]; then
 		ko=$(realpath "$TESSERA_KO")
 		tap ok "$name: testing $ko as given (TESSERA_KO)"
+		return
+	fi
+	if [ "${TESSERA_TESTHOST_KERNEL:-debian}" = debug ]; then
+		if ! ko=$("$suite_top/scripts/build-debug-module.sh" 2>"$logs/module.log"); then
+			tap not-ok "$name: tessera.ko does not build against the debug kernel (scripts/build-debug-module.sh)"
+			tap_comment_file "$logs/module.log" 20
+			finish
+		fi
+		tap ok "$name: tessera.ko is built against the debug kernel"
 		return
 	fi
 	ko=$suite_top/drivers/tessera/tessera.ko
