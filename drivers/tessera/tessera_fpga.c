@@ -261,7 +261,7 @@ void tessera_fpga_set_owner(struct tessera_fpga *fpga, unsigned int phys,
  */
 void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32 status)
 {
-	struct tessera_fpga *fpga = tdev->fpga;
+	struct tessera_fpga *fpga = READ_ONCE(tdev->fpga);
 	unsigned long flags;
 
 	if (!fpga || phys >= TESSERA_MAX_REGIONS)
@@ -376,7 +376,9 @@ void tessera_fpga_fini(struct tessera_device *tdev)
 	for (r = 0; r < tdev->num_regions; r++)
 		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_ENABLE), 0);
 	WARN_ON(fpga->owned);
-	tdev->fpga = NULL;
+	WRITE_ONCE(tdev->fpga, NULL);
+	/* A region interrupt already running may still hold @fpga. */
+	synchronize_irq(pci_irq_vector(tdev->pdev, TESSERA_VEC_REGIONS));
 	mutex_destroy(&fpga->lock);
 	kfree(fpga);
 }

@@ -812,6 +812,12 @@ void tessera_submit_fini(struct tessera_vgpu *vg)
 	WARN_ON(sub->ring || !list_empty(&sub->batches) || sub->pinned_pages);
 	xa_destroy(&sub->pins);
 	mutex_destroy(&sub->unmap_lock);
+	/*
+	 * gen_pool_destroy() BUGs on outstanding ranges: those are memory the
+	 * card did not drain from, deliberately leaked with their pool.
+	 */
+	if (WARN_ON(gen_pool_avail(sub->dva_pool) != gen_pool_size(sub->dva_pool)))
+		return;
 	gen_pool_destroy(sub->dva_pool);
 	sub->dva_pool = NULL;
 }

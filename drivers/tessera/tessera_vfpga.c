@@ -1068,14 +1068,14 @@ static void tessera_vfpga_release(struct vfio_device *vdev)
 	for (i = 0; i < vf->num_regions; i++) {
 		struct tessera_vfpga_region *vr = &vf->rgn[i];
 
-		tessera_fpga_image_unmap(vf, vr->loaded);
-		tessera_fpga_image_free(vr->loaded);
+		tessera_fpga_image_release(vf, vr->loaded);
 		vr->loaded = NULL;
-		/* A load the card never finished may still read its pages: keep them. */
-		if (vr->pending && (vr->slot || !vr->loading)) {
-			tessera_fpga_image_unmap(vf, vr->pending);
-			tessera_fpga_image_free(vr->pending);
-		}
+		/*
+		 * A load the card never finished was stopped by the region's
+		 * RGN_RESET_CLEAR at detach (or by leaving the slot): after the
+		 * drain barrier in the unmap nothing reads its pages.
+		 */
+		tessera_fpga_image_release(vf, vr->pending);
 		vr->pending = NULL;
 	}
 	mutex_unlock(&vf->vg.lock);

@@ -78,4 +78,5 @@ run_host()
 
 run_host vfpga-owned "" "$top/selftests/vfpga/in-host.sh" "$out"
 run_host vfpga-shared "vfpga_share=2" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_test"
+run_host vfpga-regress "" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_regress_test"
 finish
