@@ -6,7 +6,7 @@
 # debug objects, fault injection, DMA API debugging; VFIO with mdev and
 # iommufd, KVM_AMD, DRM accel; trimmed of drivers the test host never uses).
 #
-#   scripts/build-debug-kernel.sh [--config]
+#   scripts/build-debug-kernel.sh [--config|--check]
 #
 # Prints the build tree, a KDIR for out-of-tree modules
 # (make -C "$(scripts/build-debug-kernel.sh)" M=$PWD modules). Beside it:
@@ -16,7 +16,9 @@
 # Everything lives in .cache/debug-kernel/. A build is redone only when this
 # script, the config fragment, the linux-source-6.12 package or the compiler
 # change (the key file); make then rebuilds what changed. --config stops after
-# writing and checking the .config. The build runs under `nice -n 10`; it
+# writing and checking the .config; --check builds nothing and exits 1 if a
+# build is due (so that a caller takes the heavy-job lock only then). The
+# build runs under `nice -n 10`; it
 # does not take the heavy-job lock (scripts/testhost/with-heavy-lock.sh
 # does, for a caller that wants it).
 set -euo pipefail
@@ -30,11 +32,12 @@ modroot="$out/modroot"
 log="$out/build.log"
 jobs=$(nproc)
 
-config_only=0
+config_only=0 check_only=0
 case "${1:-}" in
 '') ;;
 --config) config_only=1 ;;
-*) echo "usage: $0 [--config]" >&2; exit 2 ;;
+--check) check_only=1 ;;
+*) echo "usage: $0 [--config|--check]" >&2; exit 2 ;;
 esac
 
 msg()
@@ -61,6 +64,18 @@ key=$( {
 	gcc --version | head -n 1
 } | sha256sum | cut -c1-16)
 
+built()
+{
+	[ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
+		[ -f "$src/arch/x86/boot/bzImage" ] &&
+		[ -f "$modroot/lib/modules/$(cat "$src/include/config/kernel.release")/modules.dep" ]
+}
+if [ $check_only = 1 ]; then
+	built || exit 1
+	echo "$src"
+	exit 0
+fi
+
 mkdir -p "$out"
 # Two callers at once (two test-host runs) build once: the second waits.
 exec {lock_fd}>>"$out/lock"
@@ -68,13 +83,6 @@ if ! flock -n "$lock_fd"; then
 	msg "waiting for another build of the debug kernel"
 	flock "$lock_fd"
 fi
-
-built()
-{
-	[ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
-		[ -f "$src/arch/x86/boot/bzImage" ] &&
-		[ -f "$modroot/lib/modules/$(cat "$src/include/config/kernel.release")/modules.dep" ]
-}
 if [ $config_only = 0 ] && built; then
 	echo "$src"
 	exit 0
