@@ -1,0 +1,322 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Instance and module lifecycle under stress, run inside the test host with
+# the card attached and tessera.ko loaded (scripts/suites/58-lifecycle.sh):
+#
+#   - create-until-full, for every mdev type: instances until
+#     available_instances is 0, each taking one; the next create fails with
+#     ENOSPC and leaves no device; removing them all gives back every
+#     type's availability and the module's reference count;
+#   - rmmod with live instances: they go with the module; insmod again;
+#   - rmmod with an instance held open: refused, the instance still runs
+#     work; once it is closed rmmod unloads;
+#   - removing an instance held open: with a REQ eventfd the holder is
+#     asked and the removal completes when it closes; without one the
+#     removal waits for the close;
+#   - removal of the card (PCI remove) with live instances and one held
+#     open with work running: the holder is asked, closes, the card and its
+#     instances go; a rescan brings the card back as it was.
+#
+#   selftests/lifecycle/lifecycle.sh HOLDER
+#
+# HOLDER is the lifecycle-holder program (holder.c); $TESSERA_KO the module
+# to insmod again after an rmmod. Prints TAP; every line is an assertion.
+set -u
+
+holder=${1:?usage: lifecycle.sh HOLDER}
+ko=${TESSERA_KO:?TESSERA_KO must name tessera.ko}
+work=$(mktemp -d /tmp/lifecycle.XXXXXX)
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
+finish()
+{
+	trap - EXIT
+	echo "1..$n"
+	rm -rf "$work"
+	exit $failed
+}
+
+find_card()
+{
+	local d
+
+	card=
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] &&
+		   [ "$(cat "$d/device" 2>/dev/null)" = 0x7e50 ]; then
+			card=$(basename "$d")
+			return 0
+		fi
+	done
+	return 1
+}
+bound()
+{
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$card/driver" 2>/dev/null)")" = tessera ]
+}
+types_dir() { echo "/sys/class/mdev_bus/$card/mdev_supported_types"; }
+avail() { cat "$(types_dir)/$1/available_instances"; }
+# every type's availability on one line: "type=n ..."
+snapshot()
+{
+	local t
+
+	for t in "$(types_dir)"/*; do
+		printf '%s=%s ' "$(basename "$t")" "$(cat "$t/available_instances")"
+	done
+}
+instances() { find /sys/bus/mdev/devices -mindepth 1 -maxdepth 1 | wc -l; }
+refcnt() { cat /sys/module/tessera/refcnt; }
+# create TYPE: a new instance's uuid in $uuid; the write's error in $work/create.err
+create()
+{
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	echo "$uuid" 2>"$work/create.err" >"$(types_dir)/$1/create"
+}
+remove() { echo 1 >"/sys/bus/mdev/devices/$1/remove"; }
+remove_all()
+{
+	local d
+
+	for d in /sys/bus/mdev/devices/*; do
+		[ -e "$d" ] && echo 1 >"$d/remove"
+	done
+}
+# wait_for FILE PATTERN SECONDS: until FILE has a line PATTERN
+wait_for()
+{
+	local i
+
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qx "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# start_holder UUID MODE: the holder in the background, its pid in $hpid
+start_holder()
+{
+	: >"$work/holder.out"
+	"$holder" "$1" "$2" >"$work/holder.out" 2>&1 &
+	hpid=$!
+	wait_for "$work/holder.out" ready 30
+}
+holder_said() { grep -qx "$1" "$work/holder.out"; }
+show_holder() { sed 's/^/# holder: /' "$work/holder.out"; }
+reload()
+{
+	insmod "$ko" && find_card && bound && [ -d "$(types_dir)" ]
+}
+
+# A step that stops the script (an unbound variable, a missing tool) must
+# not pass for a shorter plan: finish() clears this trap.
+trap 'echo "not ok $((n + 1)) - lifecycle.sh stopped before its end (line $LINENO)"; echo "1..$((n + 1))"' EXIT
+
+if ! find_card || ! bound; then
+	not_ok "the card (1234:7e50) is present and bound to tessera"
+	finish
+fi
+ok "the card $card is bound to tessera"
+start_avail=$(snapshot)
+start_ref=$(refcnt)
+echo "# availability at the start: $start_avail"
+types=()
+for d in "$(types_dir)"/*; do
+	[ -d "$d" ] && types+=("$(basename "$d")")
+done
+if [ ${#types[@]} -ge 2 ] && [ "$(instances)" = 0 ]; then
+	ok "${#types[@]} mdev types (${types[*]}), no instance yet"
+else
+	not_ok "mdev types and no instance yet (types: ${types[*]}, instances: $(instances))"
+fi
+
+# ---- create until full, every type ----
+
+for t in "${types[@]}"; do
+	want=$(avail "$t")
+	made=() steps_ok=1 before=$want
+	while [ "$(avail "$t")" -gt 0 ] && [ ${#made[@]} -lt 64 ]; do
+		if ! create "$t"; then
+			steps_ok=0
+			echo "# $t: create number $(( ${#made[@]} + 1 )) failed: $(cat "$work/create.err")"
+			break
+		fi
+		made+=("$uuid")
+		if [ "$(avail "$t")" != $((before - 1)) ]; then
+			steps_ok=0
+			echo "# $t: available_instances went from $before to $(avail "$t") on one create"
+		fi
+		before=$(avail "$t")
+	done
+	if [ "$want" -gt 0 ] && [ "$steps_ok" = 1 ] && [ ${#made[@]} = "$want" ] &&
+	   [ "$(avail "$t")" = 0 ] && [ "$(instances)" = "$want" ]; then
+		ok "create-until-full $t: $want instances, each took one of available_instances"
+	else
+		not_ok "create-until-full $t: $want available, ${#made[@]} created, $(avail "$t") left, $(instances) devices"
+	fi
+	if create "$t"; then
+		made+=("$uuid")
+		not_ok "create-until-full $t: one more create fails (it succeeded)"
+	elif grep -q 'No space left on device' "$work/create.err" &&
+	     [ ! -e "/sys/bus/mdev/devices/$uuid" ] && [ "$(instances)" = ${#made[@]} ]; then
+		ok "create-until-full $t: one more create fails with ENOSPC and leaves no device"
+	else
+		not_ok "create-until-full $t: one more create fails with ENOSPC and leaves no device ($(cat "$work/create.err"); $(instances) devices)"
+	fi
+	for u in "${made[@]}"; do
+		remove "$u" || echo "# $t: removing $u failed"
+	done
+	now=$(snapshot)
+	if [ "$now" = "$start_avail" ] && [ "$(instances)" = 0 ] && [ "$(refcnt)" = "$start_ref" ]; then
+		ok "create-until-full $t: removing all gives back every type's availability"
+	else
+		not_ok "create-until-full $t: removing all gives back every type's availability (now $now, $(instances) devices, refcnt $(refcnt), was $start_ref)"
+	fi
+done
+
+# ---- rmmod with live instances ----
+
+live=()
+for t in tessera-vgpu-4 tessera-vgpu-8 tessera-vfpga-1; do
+	[ -d "$(types_dir)/$t" ] && create "$t" && live+=("$uuid")
+done
+if [ ${#live[@]} -ge 2 ] && timeout 60 rmmod tessera 2>"$work/rmmod.err" &&
+   [ ! -d /sys/module/tessera ] && [ "$(instances)" = 0 ]; then
+	ok "rmmod with ${#live[@]} live instances removes them and unloads"
+else
+	not_ok "rmmod with ${#live[@]} live instances removes them and unloads ($(cat "$work/rmmod.err"); $(instances) devices left)"
+fi
+if [ -d /sys/module/tessera ]; then
+	remove_all
+	rmmod tessera 2>/dev/null
+fi
+if reload && [ "$(snapshot)" = "$start_avail" ]; then
+	ok "insmod again: the card binds with every type's availability as at the start"
+else
+	not_ok "insmod again: the card binds with every type's availability as at the start ($(snapshot))"
+	finish
+fi
+start_ref=$(refcnt)
+
+# ---- rmmod with an instance held open ----
+
+create tessera-vgpu-2 && u=$uuid
+if start_holder "$u" hold; then
+	ok "a VFIO user holds a tessera-vgpu-2 instance open"
+else
+	not_ok "a VFIO user holds a tessera-vgpu-2 instance open"
+	show_holder
+fi
+if timeout 60 rmmod tessera 2>"$work/rmmod.err"; then
+	not_ok "rmmod while an instance is held open is refused (it unloaded)"
+	finish
+elif [ -e "/sys/bus/mdev/devices/$u" ] && bound; then
+	ok "rmmod while an instance is held open is refused, and removes nothing ($(head -n 1 "$work/rmmod.err"))"
+else
+	not_ok "rmmod while an instance is held open is refused, and removes nothing"
+fi
+kill -USR1 "$hpid"
+wait "$hpid"
+status=$?
+if [ "$status" = 0 ] && holder_said alive; then
+	ok "the held instance still runs work after the refused rmmod"
+else
+	not_ok "the held instance still runs work after the refused rmmod (holder status $status)"
+	show_holder
+fi
+if timeout 60 rmmod tessera 2>"$work/rmmod.err" && [ ! -d /sys/module/tessera ]; then
+	ok "once the instance is closed, rmmod unloads (and removes it)"
+else
+	not_ok "once the instance is closed, rmmod unloads ($(cat "$work/rmmod.err"))"
+	finish
+fi
+if reload && [ "$(snapshot)" = "$start_avail" ] && [ "$(instances)" = 0 ]; then
+	ok "insmod again: availability as at the start, no instance"
+else
+	not_ok "insmod again: availability as at the start, no instance ($(snapshot))"
+	finish
+fi
+
+# ---- removing an instance held open ----
+
+create tessera-vgpu-4 && u=$uuid
+rm -f "$work/remove.status"
+start_holder "$u" req || show_holder
+(timeout 60 sh -c "echo 1 >/sys/bus/mdev/devices/$u/remove"; echo "$?" >"$work/remove.status") &
+rpid=$!
+wait "$hpid"
+status=$?
+wait "$rpid"
+if [ "$status" = 0 ] && holder_said request && holder_said closed &&
+   [ "$(cat "$work/remove.status")" = 0 ] && [ ! -e "/sys/bus/mdev/devices/$u" ]; then
+	ok "removing an instance held open (work running) asks its user through the REQ eventfd, completes once it closes"
+else
+	not_ok "removing an instance held open asks its user through the REQ eventfd (holder status $status, remove status $(cat "$work/remove.status"))"
+	show_holder
+fi
+
+create tessera-vgpu-4 && u=$uuid
+rm -f "$work/remove.status"
+start_holder "$u" hold || show_holder
+held=$(avail tessera-vgpu-4)
+(timeout 60 sh -c "echo 1 >/sys/bus/mdev/devices/$u/remove"; echo "$?" >"$work/remove.status") &
+rpid=$!
+sleep 3
+# The device leaves sysfs at once; its share is given back only after the close.
+if kill -0 "$rpid" 2>/dev/null && kill -0 "$hpid" 2>/dev/null &&
+   [ "$(avail tessera-vgpu-4)" = "$held" ]; then
+	ok "removing an instance held open without a REQ eventfd waits for the close, its share still taken"
+else
+	not_ok "removing an instance held open without a REQ eventfd waits for the close (remove status $(cat "$work/remove.status" 2>/dev/null), vgpu-4 available $(avail tessera-vgpu-4), was $held)"
+	show_holder
+	dmesg | tail -n 15 | sed 's/^/# dmesg: /'
+fi
+kill -USR2 "$hpid"
+wait "$hpid"
+wait "$rpid"
+if [ "$(cat "$work/remove.status")" = 0 ] && [ ! -e "/sys/bus/mdev/devices/$u" ] &&
+   [ "$(snapshot)" = "$start_avail" ] && [ "$(refcnt)" = "$start_ref" ]; then
+	ok "... and completes once the holder closes; availability and refcnt as at the start"
+else
+	not_ok "... and completes once the holder closes (remove status $(cat "$work/remove.status"), $(snapshot), refcnt $(refcnt))"
+fi
+
+# ---- removal of the card ----
+
+live=()
+for t in tessera-vgpu-4 tessera-vgpu-4 tessera-vfpga-1; do
+	[ -d "$(types_dir)/$t" ] && create "$t" && live+=("$uuid")
+done
+start_holder "${live[0]}" req || show_holder
+(timeout 90 sh -c "echo 1 >/sys/bus/pci/devices/$card/remove"; echo "$?" >"$work/remove.status") &
+rpid=$!
+wait "$hpid"
+status=$?
+wait "$rpid"
+if [ "$status" = 0 ] && holder_said request && holder_said closed &&
+   [ "$(cat "$work/remove.status")" = 0 ] && [ ! -e "/sys/bus/pci/devices/$card" ] &&
+   [ "$(instances)" = 0 ]; then
+	ok "removing the card with ${#live[@]} live instances, one held open with work running: its user is asked, the card and every instance go"
+else
+	not_ok "removing the card with live instances, one held open (holder status $status, remove status $(cat "$work/remove.status"), $(instances) instances left)"
+	show_holder
+fi
+echo 1 >/sys/bus/pci/rescan
+for _ in $(seq 50); do
+	find_card && bound && [ -d "$(types_dir)" ] && break
+	sleep 0.2
+done
+if find_card && bound && [ "$(snapshot)" = "$start_avail" ] && [ "$(instances)" = 0 ]; then
+	ok "a PCI rescan brings the card back, bound to tessera, every type's availability as at the start"
+else
+	not_ok "a PCI rescan brings the card back, bound to tessera, as at the start ($(snapshot))"
+fi
+if [ "$(refcnt)" = 0 ] && timeout 60 rmmod tessera; then
+	ok "at the end nothing holds the module: refcnt 0, rmmod unloads"
+else
+	not_ok "at the end nothing holds the module (refcnt $(refcnt))"
+fi
+finish
