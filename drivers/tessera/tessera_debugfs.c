@@ -7,6 +7,8 @@
 #include <linux/seq_file.h>
 
 #include "tessera_drv.h"
+#include "tessera_mmu.h"
+#include "tessera_submit.h"
 
 static struct dentry *tessera_debugfs_root;
 
@@ -78,9 +80,25 @@ void tessera_debugfs_fini(struct tessera_device *tdev)
 	tdev->debugfs = NULL;
 }
 
+/*
+ * What every instance together holds for the card: the debug suites read
+ * it before and after a run and fail unless it returned to where it was.
+ */
+static int tessera_debugfs_counters_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "pinned_pages %ld\nshadow_pages %ld\npage_table_pages %ld\n",
+		   atomic_long_read(&tessera_submit_pinned_pages),
+		   atomic_long_read(&tessera_submit_shadow_pages),
+		   atomic_long_read(&tessera_mmu_tables));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_counters);
+
 void tessera_debugfs_register(void)
 {
 	tessera_debugfs_root = debugfs_create_dir(TESSERA_DRV_NAME, NULL);
+	debugfs_create_file("counters", 0400, tessera_debugfs_root, NULL,
+			    &tessera_debugfs_counters_fops);
 }
 
 void tessera_debugfs_unregister(void)

@@ -186,9 +186,25 @@ static struct attribute *tessera_mdev_attrs[] = {
 	NULL,
 };
 
+static bool tenant_stats_public;
+module_param(tenant_stats_public, bool, 0444);
+MODULE_PARM_DESC(tenant_stats_public,
+		 "Per-instance figures in sysfs readable by every user, not only root (default off: they tell one tenant's activity)");
+
+/* Root only unless tenant_stats_public: a tenant's activity is its own. */
+static umode_t tessera_mdev_attr_visible(struct kobject *kobj, struct attribute *attr, int n)
+{
+	umode_t mode = attr->mode;
+
+	if (!tenant_stats_public)
+		mode &= 0600;
+	return mode;
+}
+
 static const struct attribute_group tessera_mdev_group = {
 	.name = "tessera",
 	.attrs = tessera_mdev_attrs,
+	.is_visible = tessera_mdev_attr_visible,
 };
 
 static const struct attribute_group *tessera_mdev_groups[] = {

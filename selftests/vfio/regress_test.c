@@ -4,9 +4,11 @@
  * the finding it pins down and fails on the driver before its fix.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -110,6 +112,31 @@ TEST_F(any_type, bar2_zero_after_reopen_and_reset)
 	}
 }
 
+/*
+ * Finding 8: per-instance figures in sysfs (busy time, commands, rejects)
+ * were readable by every user. Root only, unless the host asks otherwise.
+ */
+TEST_F(any_type, tenant_figures_are_root_only)
+{
+	static const char *const files[] = {
+		"busy_ns", "commands", "rejects", "stats", "pinned_pages", "sched_stats",
+	};
+	char path[PATH_MAX];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/tessera/%s",
+			 self->inst.uuid, files[i]);
+		ASSERT_EQ(0, stat(path, &st)) {
+			TH_LOG("%s: %s", path, strerror(errno));
+		}
+		EXPECT_EQ(0, st.st_mode & 0077) {
+			TH_LOG("%s has mode 0%o", path, st.st_mode & 0777);
+		}
+	}
+}
+
 #define RING_IOVA	0x00100000ull
 #define DATA_IOVA	0x01000000ull
 #define DATA_BYTES	(1ull << 20)
@@ -191,6 +218,52 @@ TEST_F(vgpu, ring_base_is_fixed_at_configure)
 	v = tsr_ring_fence_kick(&self->ring, false);
 	ASSERT_EQ(0, tsr_wait_fence(&self->inst, v, TSR_DEADLINE_MS, NULL));
 	EXPECT_EQ(0, tsr_count_not_byte(self->data.va, 4096, 0x77));
+}
+
+FIXTURE(vgpu_big) {
+	struct tsr_instance inst;
+	struct tsr_ring ring;
+	struct tsr_dma_buf data;
+};
+
+FIXTURE_SETUP(vgpu_big)
+{
+	ASSERT_EQ(0, tsr_instance_setup(&self->inst, "tessera-vgpu-4"));
+	ASSERT_EQ(0, tsr_ring_setup(&self->inst, &self->ring, RING_IOVA, 64));
+	ASSERT_EQ(0, tsr_dma_alloc(&self->inst, &self->data, DATA_IOVA,
+				   2 * 4096 * TESSERA_CMD_SIZE));
+}
+
+FIXTURE_TEARDOWN_PARENT(vgpu_big)
+{
+	tsr_instance_remove(&self->inst);
+}
+
+/*
+ * Finding 5: nested BATCH(4096) entries made the mediator shadow ~1 GiB
+ * and audit ~16M commands in one trap. A doorbell carrying more than one
+ * trap's budget is refused with its own code, before anything runs.
+ */
+TEST_F(vgpu_big, nested_batches_hit_the_trap_limit)
+{
+	struct tessera_cmd *outer = self->data.va, *leaf = outer + 4096;
+	struct tessera_cmd batch = tsr_cmd_batch(DATA_IOVA, 4096);
+	uint32_t code = 0, index = 0;
+	unsigned int i;
+
+	/* One ring entry: 4096 BATCHes of 4096 NOPs each, 16M commands. */
+	for (i = 0; i < 4096; i++) {
+		outer[i] = tsr_cmd_batch(DATA_IOVA + 4096 * TESSERA_CMD_SIZE, 4096);
+		leaf[i] = tsr_cmd_nop();
+	}
+	tsr_ring_push(&self->ring, &batch);
+	ASSERT_EQ(0, tsr_ring_kick(&self->ring));
+	ASSERT_EQ(0, tsr_wait_fault(&self->inst, TSR_DEADLINE_MS, &code, &index));
+	EXPECT_EQ(TESSERA_VF_REJECT_TRAP_LIMIT, code) {
+		TH_LOG("fault code 0x%x", code);
+	}
+	EXPECT_EQ(0, index);
+	EXPECT_EQ(0, tsr_reg(&self->inst, TESSERA_VF_CMDS_DONE));
 }
 
 TEST_HARNESS_MAIN
