@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio_fuzz: shared declarations of the fuzzer's files.
+ *
+ *   vfio_fuzz.c   options, the supervisor process, the operation log, the
+ *                 watchdog, the oracle helpers and the main loop
+ *   fuzz_ops.c    the operations: generation (from the RNG) and execution
+ *                 (from an operation record only, so that a log replays)
+ *   fuzz_ring.c   command rings and batches with their expected verdicts,
+ *                 and the submission oracle
+ */
+#ifndef TESSERA_VFIO_FUZZ_H
+#define TESSERA_VFIO_FUZZ_H
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vfio_util.h"
+
+/* ---- the fixed guest-memory layout every (re)synchronisation restores ---- */
+#define FZ_RING_IOVA	0x00100000ull	/* slot 0: the command ring */
+#define FZ_RING_BYTES	0x00040000ull	/* 4096 entries of 64 bytes */
+#define FZ_DATA_IOVA	0x01000000ull	/* slot 1: data the commands use */
+#define FZ_DATA_BYTES	0x00100000ull
+#define FZ_BATCH_IOVA	0x02000000ull	/* slot 2: batches, then bitstream images */
+#define FZ_BATCH_BYTES	0x00200000ull
+#define FZ_IMAGE_OFF	0x00100000ull	/* images live in the upper half of slot 2 */
+#define FZ_RO_IOVA	0x03000000ull	/* slot 3: mapped read-only for the device */
+#define FZ_RO_BYTES	0x00010000ull
+/* Never mapped by anyone: addresses here must be refused as unmapped. */
+#define FZ_HOLE_IOVA	0x08000000ull
+#define FZ_HOLE_BYTES	0x08000000ull
+/* Random mappings go here (or to the boundary classes in fuzz_ops.c). */
+#define FZ_RAND_IOVA	0x10000000ull
+#define FZ_RAND_BYTES	0x30000000ull
+/* The last 8 bytes of slot 1: the marker FENCE of every checked ring. */
+#define FZ_MARKER_IOVA	(FZ_DATA_IOVA + FZ_DATA_BYTES - 8)
+/* What good commands may touch in slot 1 (the marker page excluded). */
+#define FZ_DATA_USABLE	(FZ_DATA_BYTES - 4096)
+
+#define FZ_STD_SLOTS	4
+#define FZ_NSLOTS	8
+#define FZ_NEFD		4
+#define FZ_STD_RING	64	/* entries of the ring a resync configures */
+
+#define FZ_MAX_TASKS	16
+#define FZ_TID_CHILD	8	/* task ids of a forked second process */
+
+#define FZ_LOG_SLOTS	65536	/* power of two */
+#define FZ_LOG_WIDTH	200
+
+/* One operation: everything its execution needs, so that a log replays it. */
+struct fz_op {
+	int kind;
+	int tid;
+	uint64_t a[6];
+};
+
+struct fz_slot {
+	uint64_t iova;
+	uint64_t size;
+	void *va;		/* backing we own, munmapped on release */
+	size_t va_len;
+	bool mapped;		/* mapped, as far as the model knows */
+	bool writable;		/* mapped with VFIO_DMA_MAP_FLAG_WRITE */
+};
+
+/* The instance under test and the model of its state. */
+struct fz_state {
+	struct tsr_instance inst;
+	char type[64];
+	bool open;
+	bool vfpga;
+	bool share;		/* vFPGA regions time-shared: BAR0 not mmap-able */
+	uint64_t vram_size;
+	uint64_t region_size[VFIO_PCI_NUM_REGIONS];
+	uint32_t irq_count[VFIO_PCI_NUM_IRQS];
+	unsigned int regions;
+	uint32_t functions;
+	uint64_t capacity;
+	uint32_t max_entries;	/* tessera.ko max_ring_entries */
+	struct fz_slot slot[FZ_NSLOTS];
+	uint32_t ring_entries;	/* 0: no ring we know of */
+	bool ring_std;		/* the ring is the standard one, at FZ_RING_IOVA */
+	uint64_t fence_next;
+	int efd[FZ_NEFD];
+	/* concurrency: while any of this runs, the model is not exact */
+	volatile int storm_live;
+	pid_t child;
+	bool dirty;		/* resynchronise before the next strict check */
+	bool fresh;		/* just created: the previous tenant checks apply */
+};
+
+/* Per-thread context of the fuzzer. */
+struct fz_task {
+	int tid;
+	uint64_t s[4];		/* xoshiro256** state */
+	bool strict;		/* no concurrency: stateful rules apply */
+	sigjmp_buf touch_jb;
+	volatile sig_atomic_t touching;
+	uint64_t seq;		/* the operation it runs */
+};
+
+/* Options. */
+struct fz_opts {
+	uint64_t seed;
+	double seconds;
+	uint64_t max_ops;
+	const char *type;
+	int threads;
+	bool fork;
+	bool remove;
+	bool heavy;
+	const char *log;
+	const char *replay;
+	unsigned int tail;
+	unsigned int op_timeout;
+	bool keep_going;
+	bool upstream_races;
+	int verbose;
+};
+
+extern struct fz_opts fz_opt;
+extern struct fz_state fz;
+
+/* vfio_fuzz.c */
+uint64_t fz_rand(struct fz_task *t);
+uint64_t fz_below(struct fz_task *t, uint64_t n);	/* [0, n) */
+bool fz_chance(struct fz_task *t, unsigned int percent);
+void fz_seed_task(struct fz_task *t, uint64_t seed, int tid);
+uint64_t fz_pick(struct fz_task *t, const uint64_t *v, size_t n);
+#define FZ_PICK(t, arr) fz_pick(t, arr, sizeof(arr) / sizeof((arr)[0]))
+uint64_t fz_now_ms(void);
+void fz_op_begin(struct fz_task *t, const struct fz_op *op);
+void fz_op_end(struct fz_task *t);
+/* records an oracle violation (and ends the run unless --keep-going) */
+void fz_fail(struct fz_task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fz_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fz_checked(void);
+/*
+ * The result of a call that returned @ret (negative: failed with @err):
+ * want 0 = must succeed, > 0 = must fail with that errno, -1 = must fail.
+ */
+void fz_expect(struct fz_task *t, long ret, int err, int want, const char *what);
+bool fz_time_up(void);
+void fz_arm_watchdog(void);
+void fz_dma_lock(void);
+void fz_dma_unlock(void);
+void fz_register_task(struct fz_task *t);
+extern __thread struct fz_task *fz_cur;
+
+/* fuzz_ops.c */
+void fz_gen(struct fz_task *t, struct fz_op *op);
+void fz_exec(struct fz_task *t, const struct fz_op *op);
+const char *fz_op_name(int kind);
+int fz_op_kind(const char *name);
+int fz_setup(struct fz_task *t);
+void fz_teardown(struct fz_task *t);
+void fz_resync(struct fz_task *t);
+void fz_finish_episodes(struct fz_task *t);
+bool fz_quiet(void);	/* no thread, second process or removal under way */
+void fz_final_checks(struct fz_task *t);
+int fz_sysfs_u64(const char *file, uint64_t *val);
+ssize_t fz_region_rw(int index, bool write, uint64_t off, void *buf, size_t len, int *err);
+int fz_reg_rd(uint32_t off, uint32_t *val);
+int fz_reg_wr(uint32_t off, uint32_t val);
+uint32_t fz_reg(uint32_t off);
+uint64_t fz_reg64(uint32_t lo);
+int fz_map(struct fz_task *t, int slot, uint64_t iova, uint64_t size, bool writable);
+int fz_unmap_range(uint64_t iova, uint64_t size, uint64_t *unmapped, int *err);
+
+/* fuzz_ring.c */
+void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int mode);
+int fz_ring_configure(struct fz_task *t, uint64_t base, uint32_t entries);
+int fz_wait_idle(struct fz_task *t, int timeout_ms);
+bool fz_card_fault_forbidden(uint32_t code);
+void fz_check_card_fault(struct fz_task *t, uint32_t code, const char *when);
+
+enum {
+	FZ_SUBMIT_GOOD,		/* only commands the audit must accept */
+	FZ_SUBMIT_HOSTILE,	/* good ones around one it must reject */
+	FZ_SUBMIT_CHAOS,	/* random descriptors */
+	FZ_SUBMIT_BATCH,	/* batches: nesting, loops, lengths */
+	FZ_SUBMIT_TOCTOU,	/* a thread rewrites entries during the doorbell */
+	FZ_SUBMIT_UNMAP,	/* unmap what queued work uses while it runs */
+	FZ_SUBMIT_NMODES,
+};
+
+#endif /* TESSERA_VFIO_FUZZ_H */
