@@ -127,6 +127,18 @@ int tsr_sysfs_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+long long tsr_inst_stat(struct tsr_instance *inst, const char *name)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/tessera/%s", inst->uuid, name);
+	if (tsr_sysfs_read(path, buf, sizeof(buf))) {
+		fprintf(stderr, "# cannot read %s\n", path);
+		return -1;
+	}
+	return strtoll(buf, NULL, 0);
+}
+
 int tsr_uuid(char *out, size_t len)
 {
 	return tsr_sysfs_read("/proc/sys/kernel/random/uuid", out, len);

@@ -191,5 +191,7 @@ int tsr_uuid(char *out, size_t len);
 /* write/read a whole small sysfs file */
 int tsr_sysfs_write(const char *path, const char *val);
 int tsr_sysfs_read(const char *path, char *buf, size_t len);
+/* the instance's counter /sys/bus/mdev/devices/<uuid>/tessera/@name; -1 when unreadable */
+long long tsr_inst_stat(struct tsr_instance *inst, const char *name);
 
 #endif /* TESSERA_VFIO_UTIL_H */
