@@ -3,7 +3,8 @@
 # The debug test host: its kernel builds (scripts/build-debug-kernel.sh,
 # under the heavy-job lock), tessera.ko builds against it, it boots (also
 # with the emulated Intel IOMMU), and each of its checks fails a run that
-# trips it: a new taint bit, a kmemleak report, a DMAR fault.
+# trips it: a new taint bit, a kmemleak report, a UBSAN report, a DMAR
+# fault.
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -11,9 +12,10 @@ run=scripts/testhost/run.sh
 out=$suite_top/.cache/suites/debug-kernel
 mkdir -p "$out"
 
-# 1. The kernel, cold or cached.
+# 1. The kernel, cold (under the heavy-job lock) or cached.
 start=$SECONDS
-if ! kdir=$(scripts/testhost/with-heavy-lock.sh scripts/build-debug-kernel.sh 2>"$out/build.log"); then
+if ! kdir=$(scripts/build-debug-kernel.sh --check 2>"$out/build.log") &&
+   ! kdir=$(scripts/testhost/with-heavy-lock.sh scripts/build-debug-kernel.sh 2>"$out/build.log"); then
 	tap not-ok "the debug test-host kernel builds ($((SECONDS - start)) s)"
 	tap_comment_file "$out/build.log" 30
 	finish
@@ -75,11 +77,13 @@ expect_pass "the debug test host ($release) boots and runs true, lockdep and kme
 debug_run iommu --iommu -- test -d /sys/class/iommu/dmar0
 expect_pass "the debug test host boots with --iommu (intel-iommu, intel_iommu=on iommu.strict=1)" iommu
 
-# 5-7. Each check fails a run that trips it.
+# 5-8. Each check fails a run that trips it.
 debug_run taint -- sh -c 'echo 64 > /proc/sys/kernel/tainted'
 expect_caught "a taint bit the command sets (U) fails the run" taint "tainted U while the command ran"
 debug_run kmemleak -- modprobe kmemleak-test
 expect_caught "a leak (samples/kmemleak's kmemleak-test.ko) fails the run" kmemleak "kmemleak found [0-9]* unreferenced object"
+debug_run ubsan -- modprobe test_ubsan
+expect_caught "undefined behaviour (lib/test_ubsan.ko) fails the run" ubsan "UBSAN reported while the command ran"
 # QEMU's edu device, with no driver, copies from an address nobody mapped.
 edu_probe='
 import ctypes, glob, mmap, os, subprocess, time
@@ -95,7 +99,7 @@ time.sleep(1)
 debug_run dmar --iommu --device edu -- python3 -c "$edu_probe"
 expect_caught "a device DMA to an unmapped address (edu, --iommu) fails the run" dmar "DMAR fault line"
 
-# 8. The card's driver and the mtty sample (the fuzzer's reference) load.
+# 9. The card's driver and the mtty sample (the fuzzer's reference) load.
 if [ -z "$ko" ] || [ ! -x scripts/qemu ]; then
 	tap not-ok "tessera.ko binds to the card and mtty.ko loads on the debug host: needs the module above and scripts/qemu"
 else
