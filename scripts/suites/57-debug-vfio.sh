@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The VFIO selftests and the vFPGA suite again, on the debug test host
+# (KASAN, lockdep, UBSAN, kmemleak: Documentation/testing.rst), where a
+# group also fails on a new taint bit, lockdep turning itself off, a UBSAN
+# line or a kmemleak report. Every line is the inner suite's, named
+# "debug: ...", renumbered here.
+# shellcheck source=scripts/suites/lib.sh
+. "$(dirname "$0")/lib.sh"
+set -uo pipefail
+
+export TESSERA_TESTHOST_KERNEL=debug
+here=$(dirname "$0")
+for inner in 50-selftests.sh 56-vfpga.sh; do
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "[0-9]*) tap ok "debug: $(sed -E 's/^ok [0-9]+ (- )?//' <<<"$line")" ;;
+		"not ok "[0-9]*) tap not-ok "debug: $(sed -E 's/^not ok [0-9]+ (- )?//' <<<"$line")" ;;
+		1..[0-9]*) ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$here/$inner" 2>&1)
+done
+finish
