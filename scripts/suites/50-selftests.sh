@@ -11,6 +11,9 @@
 # TESSERA_SELFTEST_TIMEOUT (seconds per test host, default 1200).
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
+# TSR_IOMMUFD=1: the VFIO clients use /dev/iommu and the device cdev.
+iommufd_env=()
+[ -n "${TSR_IOMMUFD:-}" ] && iommufd_env=(--env "TSR_IOMMUFD=$TSR_IOMMUFD")
 set -uo pipefail
 
 top=$suite_top
@@ -52,7 +55,7 @@ for group in "${groups[@]}"; do
 	fi
 	log=$logs/$group.log
 	start=$SECONDS
-	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
+	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko" \
 		--timeout "$vm_timeout" --name "selftest-$group" -- \
 		"$top/selftests/vfio/run-with-watch.sh" "$bin" >"$log" 2>&1
 	status=$?

@@ -12,6 +12,9 @@
 # TESSERA_KO (a tessera.ko to load instead of building drivers/tessera/).
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
+# TSR_IOMMUFD=1: the VFIO clients use /dev/iommu and the device cdev.
+iommufd_env=()
+[ -n "${TSR_IOMMUFD:-}" ] && iommufd_env=(--env "TSR_IOMMUFD=$TSR_IOMMUFD")
 set -uo pipefail
 
 top=$suite_top
@@ -41,7 +44,7 @@ run_host()
 	local planned=0 ran=0 inner_fail=0 taint=''
 
 	shift 2
-	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko $params" \
+	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko $params" \
 		--timeout "$vm_timeout" --name "selftest-$name" -- "$@" >"$log" 2>&1
 	status=$?
 	while IFS= read -r line; do

@@ -5,11 +5,18 @@
 # group also fails on a new taint bit, lockdep turning itself off, a UBSAN
 # line or a kmemleak report. Every line is the inner suite's, named
 # "debug: ...", renumbered here.
+#
+# The clients use iommufd and the VFIO device cdev (TSR_IOMMUFD=1), where
+# VFIO is going: through type1's container, lockdep reports type1's own
+# circular order (register_device takes iommu->lock then device_list_lock;
+# the dma_unmap notifier holds device_list_lock while an mdev driver's
+# callback must unpin, which takes iommu->lock), which would turn lockdep
+# off for the rest of every boot. The Debian-kernel suites keep type1.
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -uo pipefail
 
-export TESSERA_TESTHOST_KERNEL=debug
+export TESSERA_TESTHOST_KERNEL=debug TSR_IOMMUFD=1
 here=$(dirname "$0")
 for inner in 50-selftests.sh 56-vfpga.sh; do
 	while IFS= read -r line; do

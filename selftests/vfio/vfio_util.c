@@ -254,14 +254,113 @@ static int read_region_infos(struct tsr_instance *inst)
 	return 0;
 }
 
+/*
+ * iommufd and the VFIO device cdev (6.6+): the build machine's uAPI headers
+ * predate them, so the few structures are spelled out from the kernel's
+ * include/uapi/linux/iommufd.h and vfio.h.
+ */
+#define TSR_IOMMUFD_TYPE		';'
+#define TSR_IOMMU_IOAS_ALLOC		_IO(TSR_IOMMUFD_TYPE, 0x81)
+#define TSR_IOMMU_IOAS_MAP		_IO(TSR_IOMMUFD_TYPE, 0x85)
+#define TSR_IOMMU_IOAS_UNMAP		_IO(TSR_IOMMUFD_TYPE, 0x86)
+#define TSR_IOMMU_IOAS_MAP_FIXED_IOVA	(1 << 0)
+#define TSR_IOMMU_IOAS_MAP_WRITEABLE	(1 << 1)
+#define TSR_IOMMU_IOAS_MAP_READABLE	(1 << 2)
+#define TSR_VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+#define TSR_VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+
+struct tsr_iommu_ioas_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t out_ioas_id;
+};
+
+struct tsr_iommu_ioas_map {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	uint32_t reserved;
+	uint64_t user_va;
+	uint64_t length;
+	uint64_t iova;
+};
+
+struct tsr_iommu_ioas_unmap {
+	uint32_t size;
+	uint32_t ioas_id;
+	uint64_t iova;
+	uint64_t length;
+};
+
+struct tsr_vfio_device_bind_iommufd {
+	uint32_t argsz;
+	uint32_t flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+};
+
+struct tsr_vfio_device_attach_iommufd_pt {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t pt_id;
+};
+
+/* The instance's /dev/vfio/devices/vfioN, bound to a fresh iommufd IOAS. */
+static int open_iommufd(struct tsr_instance *inst)
+{
+	struct tsr_iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct tsr_vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct tsr_vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/vfio-dev", inst->uuid);
+	dir = opendir(path);
+	if (!dir)
+		return diag(errno, "opendir %s (no VFIO device cdev)", path);
+	path[0] = '\0';
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(path, sizeof(path), "/dev/vfio/devices/%s", de->d_name);
+	closedir(dir);
+	if (!path[0])
+		return diag(ENOENT, "no vfioN under /sys/bus/mdev/devices/%s/vfio-dev", inst->uuid);
+
+	inst->container_fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (inst->container_fd < 0)
+		return diag(errno, "open /dev/iommu");
+	if (ioctl(inst->container_fd, TSR_IOMMU_IOAS_ALLOC, &alloc))
+		return diag(errno, "IOMMU_IOAS_ALLOC");
+	inst->ioas_id = alloc.out_ioas_id;
+	inst->device_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (inst->device_fd < 0)
+		return diag(errno, "open %s", path);
+	bind.iommufd = inst->container_fd;
+	if (ioctl(inst->device_fd, TSR_VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		return diag(errno, "VFIO_DEVICE_BIND_IOMMUFD");
+	attach.pt_id = inst->ioas_id;
+	if (ioctl(inst->device_fd, TSR_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		return diag(errno, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+	return 0;
+}
+
 int tsr_instance_open(struct tsr_instance *inst)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	char path[PATH_MAX], link[PATH_MAX];
 	int iommu_type, ret;
+	const char *mode = getenv("TSR_IOMMUFD");
 	ssize_t n;
 	char *base;
 
+	inst->iommufd = mode && !strcmp(mode, "1");
+	if (inst->iommufd) {
+		ret = open_iommufd(inst);
+		if (ret)
+			return ret;
+		goto opened;
+	}
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
 		 inst->uuid);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -304,6 +403,7 @@ int tsr_instance_open(struct tsr_instance *inst)
 	inst->device_fd = ioctl(inst->group_fd, VFIO_GROUP_GET_DEVICE_FD, inst->uuid);
 	if (inst->device_fd < 0)
 		return diag(errno, "GROUP_GET_DEVICE_FD %s", inst->uuid);
+opened:
 	inst->info.argsz = sizeof(inst->info);
 	if (ioctl(inst->device_fd, VFIO_DEVICE_GET_INFO, &inst->info))
 		return diag(errno, "DEVICE_GET_INFO");
@@ -537,7 +637,23 @@ int tsr_dma_alloc(struct tsr_instance *inst, struct tsr_dma_buf *buf,
 	map.vaddr = (uintptr_t)buf->va;
 	map.iova = iova;
 	map.size = size;
-	if (ioctl(inst->container_fd, VFIO_IOMMU_MAP_DMA, &map)) {
+	if (inst->iommufd) {
+		struct tsr_iommu_ioas_map im = {
+			.size = sizeof(im), .ioas_id = inst->ioas_id,
+			.flags = TSR_IOMMU_IOAS_MAP_FIXED_IOVA | TSR_IOMMU_IOAS_MAP_WRITEABLE |
+				 TSR_IOMMU_IOAS_MAP_READABLE,
+			.user_va = (uintptr_t)buf->va, .length = size, .iova = iova,
+		};
+
+		if (ioctl(inst->container_fd, TSR_IOMMU_IOAS_MAP, &im)) {
+			int err = errno;
+
+			munmap(buf->va, size);
+			buf->va = NULL;
+			return diag(err, "IOMMU_IOAS_MAP iova 0x%llx size 0x%zx",
+				    (unsigned long long)iova, size);
+		}
+	} else if (ioctl(inst->container_fd, VFIO_IOMMU_MAP_DMA, &map)) {
 		int err = errno;
 
 		munmap(buf->va, size);
@@ -557,6 +673,18 @@ int tsr_dma_unmap(struct tsr_instance *inst, struct tsr_dma_buf *buf)
 		return 0;
 	unmap.iova = buf->iova;
 	unmap.size = buf->size;
+	if (inst->iommufd) {
+		struct tsr_iommu_ioas_unmap iu = {
+			.size = sizeof(iu), .ioas_id = inst->ioas_id,
+			.iova = buf->iova, .length = buf->size,
+		};
+
+		if (ioctl(inst->container_fd, TSR_IOMMU_IOAS_UNMAP, &iu))
+			return diag(errno, "IOMMU_IOAS_UNMAP iova 0x%llx",
+				    (unsigned long long)buf->iova);
+		buf->mapped = false;
+		return 0;
+	}
 	if (ioctl(inst->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap))
 		return diag(errno, "UNMAP_DMA iova 0x%llx",
 			    (unsigned long long)buf->iova);

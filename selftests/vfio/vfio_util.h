@@ -53,8 +53,10 @@ struct tsr_instance {
 	char type[64];			/* e.g. "tessera-vgpu-2" */
 	char uuid[40];
 	bool created;			/* we wrote it to .../create */
-	int container_fd;
-	int group_fd;
+	int container_fd;		/* the type1 container, or the iommufd */
+	int group_fd;			/* -1 with iommufd */
+	bool iommufd;			/* TSR_IOMMUFD=1: cdev + iommufd, as QEMU's -object iommufd */
+	uint32_t ioas_id;
 	int device_fd;
 	int group_id;
 	struct vfio_device_info info;
