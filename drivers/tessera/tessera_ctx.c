@@ -34,11 +34,21 @@ static irqreturn_t tessera_ctx_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+/*
+ * Stopped, and pointing at nothing: a context between owners keeps neither
+ * the last owner's page tables nor its device-memory window.
+ */
 static void tessera_ctx_hw_quiet(struct tessera_device *tdev, u32 id)
 {
 	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_INT_ENABLE), 0);
 	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_CONFIG), 0);
 	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RESET), 1);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_MMU_ROOT_LO), 0);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_SIZE_LO), 0);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_BASE_LO), 0);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RING_BASE_LO), 0);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RING_SIZE), 0);
+	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_TLB_INVALIDATE), 1);
 	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_INT_STATUS), ~0u);
 }
 

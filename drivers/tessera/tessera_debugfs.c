@@ -34,8 +34,15 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 		struct tessera_ctx *ctx = &tdev->ctxs.ctx[i];
 		u32 id = ctx->id;
 
-		if (!READ_ONCE(ctx->in_use))
+		if (!READ_ONCE(ctx->in_use)) {
+			/* Between owners: it must point at nothing of the last one. */
+			seq_printf(m, "context %u: free, mmu 0x%llx window 0x%llx/0x%llx ring 0x%llx\n",
+				   id, tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_MMU_ROOT_LO)),
+				   tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_BASE_LO)),
+				   tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_SIZE_LO)),
+				   tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RING_BASE_LO)));
 			continue;
+		}
 		seq_printf(m, "context %u: config 0x%x status 0x%08x ring 0x%llx/%u head %u tail %u fault %u@%u addr 0x%llx busy %llu ns done %u preempted %u fence 0x%llx\n",
 			   id, tessera_rd(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_CONFIG)),
 			   tessera_rd(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_STATUS)),

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -134,6 +135,42 @@ TEST_F(any_type, tenant_figures_are_root_only)
 		EXPECT_EQ(0, st.st_mode & 0077) {
 			TH_LOG("%s has mode 0%o", path, st.st_mode & 0777);
 		}
+	}
+}
+
+/*
+ * Finding 8: a freed context kept its last owner's MMU root and device-
+ * memory window. After the instance is removed, the card's context points
+ * at nothing (debugfs state shows free contexts' registers).
+ */
+TEST_F(any_type, freed_context_points_at_nothing)
+{
+	char path[PATH_MAX], buf[64], prefix[32], want[96], line[512];
+	unsigned int ctx;
+	bool seen = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/tessera/context", self->inst.uuid);
+	ASSERT_EQ(0, tsr_sysfs_read(path, buf, sizeof(buf)));
+	ctx = strtoul(buf, NULL, 0);
+	tsr_instance_close(&self->inst);
+	ASSERT_EQ(0, tsr_instance_remove(&self->inst));
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tessera/%s/state", self->inst.parent);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f) {
+		TH_LOG("%s: %s", path, strerror(errno));
+	}
+	snprintf(prefix, sizeof(prefix), "context %u:", ctx);
+	snprintf(want, sizeof(want), "context %u: free, mmu 0x0 window 0x0/0x0 ring 0x0\n", ctx);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		seen = true;
+		EXPECT_STREQ(want, line);
+	}
+	fclose(f);
+	EXPECT_TRUE(seen) {
+		TH_LOG("no free-context line for context %u in %s", ctx, path);
 	}
 }
 
