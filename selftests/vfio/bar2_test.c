@@ -173,27 +173,24 @@ TEST_F_TIMEOUT(bar2, region_writes_show_in_the_mapping, TSR_TEST_TIMEOUT_S)
 	}
 }
 
-/* Closing everything and reopening (a guest reboot) keeps the slice's data. */
-TEST_F_TIMEOUT(bar2, data_persists_across_device_reopen, TSR_TEST_TIMEOUT_S)
+/*
+ * Closing everything and reopening hands the slice over zeroed: the next
+ * opener may be another VM (a persistent mdev). Within one open, data stays
+ * (see above); regress checks VFIO_DEVICE_RESET as well.
+ */
+TEST_F_TIMEOUT(bar2, data_zeroed_across_device_reopen, TSR_TEST_TIMEOUT_S)
 {
 	struct tsr_instance *inst = &self->inst;
-	uint64_t bad = 0;
-	int ret;
 
 	ASSERT_EQ(0, tsr_bar2_map(inst));
 	fill_pattern(inst->bar2, inst->bar2_size, 0x3333);
 	tsr_instance_close(inst);
 	ASSERT_EQ(0, tsr_instance_open(inst));
 	ASSERT_EQ(0, tsr_enable_device(inst));
-	ret = check_pattern_pread(inst, inst->bar2_size, 0x3333, &bad);
-	EXPECT_EQ(0, ret) {
-		TH_LOG("mismatch at BAR2 offset 0x%llx after reopen",
-		       (unsigned long long)bad);
-	}
-	/* and through a new mapping */
 	ASSERT_EQ(0, tsr_bar2_map(inst));
-	EXPECT_EQ(pattern_at(inst->bar2_size - 8, 0x3333),
-		  ((uint64_t *)inst->bar2)[inst->bar2_size / 8 - 1]);
+	EXPECT_EQ(0, tsr_count_not_u64(inst->bar2, inst->bar2_size, 0)) {
+		tsr_log_first_diff("BAR2 after reopen", inst->bar2, inst->bar2_size, 0);
+	}
 }
 
 /*
