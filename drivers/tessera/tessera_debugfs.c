@@ -12,6 +12,11 @@
 
 static struct dentry *tessera_debugfs_root;
 
+static u64 tessera_ctx_rd64(struct tessera_device *tdev, u32 id, u32 reg_lo)
+{
+	return tessera_rd64(tdev, TESSERA_CTX_REG(id, reg_lo));
+}
+
 static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 {
 	struct tessera_device *tdev = m->private;
@@ -37,10 +42,10 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 		if (!READ_ONCE(ctx->in_use)) {
 			/* Between owners: it must point at nothing of the last one. */
 			seq_printf(m, "context %u: free, mmu 0x%llx window 0x%llx/0x%llx ring 0x%llx\n",
-				   id, tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_MMU_ROOT_LO)),
-				   tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_BASE_LO)),
-				   tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_SIZE_LO)),
-				   tessera_rd64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_RING_BASE_LO)));
+				   id, tessera_ctx_rd64(tdev, id, TESSERA_CTX_MMU_ROOT_LO),
+				   tessera_ctx_rd64(tdev, id, TESSERA_CTX_VRAM_BASE_LO),
+				   tessera_ctx_rd64(tdev, id, TESSERA_CTX_VRAM_SIZE_LO),
+				   tessera_ctx_rd64(tdev, id, TESSERA_CTX_RING_BASE_LO));
 			continue;
 		}
 		seq_printf(m, "context %u: config 0x%x status 0x%08x ring 0x%llx/%u head %u tail %u fault %u@%u addr 0x%llx busy %llu ns done %u preempted %u fence 0x%llx\n",
