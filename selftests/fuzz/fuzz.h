@@ -126,7 +126,24 @@ struct fz_opts {
 extern struct fz_opts fz_opt;
 extern struct fz_state fz;
 
+/* What a run reached, counted for its summary. */
+enum fz_cov {
+	FZ_COV_STRICT,		/* operations run with the stateful rules on */
+	FZ_COV_RING,		/* submissions checked against their plan */
+	FZ_COV_RING_REFUSED,	/* ... refused where the spec says, nothing after it ran */
+	FZ_COV_RING_RAN,	/* ... all ran, the marker FENCE seen */
+	FZ_COV_RING_FAULT,	/* ... a command of unknown verdict faulted or was refused */
+	FZ_COV_LOAD,		/* vFPGA loads checked */
+	FZ_COV_JOB,		/* vFPGA jobs checked */
+	FZ_COV_DOORBELLS,	/* the mediator's counters (sysfs), summed over instances */
+	FZ_COV_COMMANDS,
+	FZ_COV_REJECTS,
+	FZ_COV_CARD_FAULTS,
+	FZ_COV_NUM,
+};
+
 /* vfio_fuzz.c */
+void fz_cov(enum fz_cov what, uint64_t n);
 uint64_t fz_rand(struct fz_task *t);
 uint64_t fz_below(struct fz_task *t, uint64_t n);	/* [0, n) */
 bool fz_chance(struct fz_task *t, unsigned int percent);

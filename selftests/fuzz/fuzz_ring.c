@@ -1033,9 +1033,12 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 	cmds = fz_reg(TESSERA_VF_CMDS_DONE) - cmds0;
 	marker = *mk;
 	fz_checked();
+	fz_cov(FZ_COV_RING, 1);
 
 	if (st & TESSERA_VF_STATUS_FAULTED) {
 		k = (fidx - tail0) % e;
+		fz_cov(r >= 0 && (int)k == r && code >= TESSERA_VF_REJECT_BASE ? FZ_COV_RING_REFUSED :
+		       FZ_COV_RING_FAULT, 1);
 		if (code < TESSERA_VF_REJECT_BASE && fz_card_fault_forbidden(code))
 			fz_fail(t, "the card faulted %u at entry %u (%s, %s): the mediator let through "
 				"what the audit and pinning exist to stop", code, k, plan[k % 64].what,
@@ -1082,4 +1085,6 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 			fence, marker);
 	else if (cmds != n + 1)
 		fz_fail(t, "%u entries ran but VF_CMDS_DONE grew by %u", n + 1, cmds);
+	else
+		fz_cov(FZ_COV_RING_RAN, 1);
 }

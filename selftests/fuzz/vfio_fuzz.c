@@ -73,6 +73,8 @@ struct fz_shared {
 	volatile uint64_t next_seq;
 	volatile uint64_t ops;
 	volatile uint64_t checks;
+	volatile uint64_t kind_ops[64];
+	volatile uint64_t cov[FZ_COV_NUM];
 	volatile uint64_t failures;
 	volatile uint64_t fail_seq;
 	volatile int stop;
@@ -177,6 +179,9 @@ void fz_op_begin(struct fz_task *t, const struct fz_op *op)
 		 op->a[0], op->a[1], op->a[2], op->a[3], op->a[4], op->a[5]);
 	t->seq = seq;
 	fz_cur = t;
+	__atomic_add_fetch(&sh->kind_ops[op->kind & 63], 1, __ATOMIC_RELAXED);
+	if (t->strict)
+		fz_cov(FZ_COV_STRICT, 1);
 	hb->start_ms = fz_now_ms();
 	__atomic_store_n(&hb->seq, seq, __ATOMIC_RELEASE);
 	if (fz_opt.verbose > 1)
@@ -187,6 +192,11 @@ void fz_op_end(struct fz_task *t)
 {
 	__atomic_store_n(&hb_of(t)->seq, 0, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&sh->ops, 1, __ATOMIC_RELAXED);
+}
+
+void fz_cov(enum fz_cov what, uint64_t n)
+{
+	__atomic_add_fetch(&sh->cov[what], n, __ATOMIC_RELAXED);
 }
 
 void fz_checked(void)
@@ -591,12 +601,40 @@ static void write_log(const char *path)
 	fclose(f);
 }
 
+static void print_coverage(void)
+{
+	const volatile uint64_t *c = sh->cov;
+	char line[1024];
+	size_t len = 0;
+	int k;
+
+	printf("# vfio_fuzz: strict operations %" PRIu64 "; rings checked %" PRIu64 " (refused as the "
+	       "spec says %" PRIu64 ", ran to the marker %" PRIu64 ", unknown verdicts faulted %" PRIu64
+	       "); vFPGA loads checked %" PRIu64 ", jobs checked %" PRIu64 "\n", c[FZ_COV_STRICT],
+	       c[FZ_COV_RING], c[FZ_COV_RING_REFUSED], c[FZ_COV_RING_RAN], c[FZ_COV_RING_FAULT],
+	       c[FZ_COV_LOAD], c[FZ_COV_JOB]);
+	printf("# vfio_fuzz: the mediator counted doorbells %" PRIu64 ", commands accepted %" PRIu64
+	       ", rejects %" PRIu64 ", card faults %" PRIu64 "\n", c[FZ_COV_DOORBELLS],
+	       c[FZ_COV_COMMANDS], c[FZ_COV_REJECTS], c[FZ_COV_CARD_FAULTS]);
+	for (k = 0; k < 64; k++) {
+		const char *name = fz_op_name(k);
+
+		if (!sh->kind_ops[k] || name[0] == '?')
+			continue;
+		len += snprintf(line + len, sizeof(line) - len, " %s=%" PRIu64, name, sh->kind_ops[k]);
+		if (len >= sizeof(line))
+			break;
+	}
+	printf("# vfio_fuzz: operations:%s\n", line);
+}
+
 static void summary(const char *result, const char *reason)
 {
 	uint64_t end = sh->end_ms ? sh->end_ms : fz_now_ms();
 	double secs = (end - run_start_ms) / 1000.0;
 
 	write_log(fz_opt.log);
+	print_coverage();
 	printf("# vfio_fuzz: operation log (last %d operations): %s\n", FZ_LOG_SLOTS, fz_opt.log);
 	printf("vfio_fuzz: %s type=%s seed=%" PRIu64 " ops=%" PRIu64 " seconds=%.1f ops_per_s=%.0f checks=%" PRIu64
 	       "%s%s\n", result, fz_opt.type, fz_opt.seed, sh->ops, secs,
