@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The stateful VFIO uAPI fuzzer (selftests/fuzz/vfio_fuzz) against every
 # mdev type, each in a fresh test host (a kernel report or hang on one type
-# leaves the others their own host). One TAP line per type, with the seed
-# and the operation count; the plan comes last.
+# leaves the others their own host), or all in one (TESSERA_FUZZ_HOSTS=one,
+# the default on the debug kernel, whose boot takes half a minute; each run
+# still fails on a report that is new since it started). One TAP line per
+# type, with the seed and the operation count; the plan comes last.
 #
 #   scripts/suites/58-uapifuzz.sh [TYPE...]      e.g. `... tessera-vgpu-2`
 #
@@ -11,6 +13,7 @@
 #   TESSERA_FUZZ_SECONDS   time budget per type (default 60; `make fuzz`: 600)
 #   TESSERA_FUZZ_SEED      one seed for every type (default: a random one each)
 #   TESSERA_FUZZ_ARGS      more vfio_fuzz options (e.g. --threads 3 --heavy)
+#   TESSERA_FUZZ_HOSTS     per-type or one (default: per-type; one on debug)
 #   TESSERA_TESTHOST_KERNEL  passed on to scripts/testhost/run.sh (debian or
 #                          debug); with debug and no TESSERA_KO, the module
 #                          comes from scripts/build-debug-module.sh
@@ -31,6 +34,11 @@ seconds=${TESSERA_FUZZ_SECONDS:-60}
 kernel=${TESSERA_TESTHOST_KERNEL:-debian}
 mkdir -p "$logs"
 export TESSERA_TESTHOST_KERNEL=$kernel
+if [ "$kernel" = debug ]; then
+	hosts=${TESSERA_FUZZ_HOSTS:-one}
+else
+	hosts=${TESSERA_FUZZ_HOSTS:-per-type}
+fi
 
 all_types=(tessera-vgpu-1 tessera-vgpu-2 tessera-vgpu-4 tessera-vgpu-8
 	   tessera-vfpga-1 tessera-vfpga-2 tessera-vfpga-4)
@@ -69,16 +77,16 @@ suite_need uapifuzz scripts/testhost/run.sh scripts/qemu
 # A run may take its budget, the fuzzer's wind-down and hang detection
 # (2 x 45 s) and a boot on top.
 vm_timeout=$((seconds + 240))
-for type in "${types[@]}"; do
-	log=$logs/$type.log
-	args=(--type "$type" --seconds "$seconds" --tail 60)
-	[ -n "${TESSERA_FUZZ_SEED:-}" ] && args+=(--seed "$TESSERA_FUZZ_SEED")
-	# shellcheck disable=SC2206 # word splitting of extra options is wanted
-	[ -n "${TESSERA_FUZZ_ARGS:-}" ] && args+=(${TESSERA_FUZZ_ARGS})
-	start=$SECONDS
-	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --timeout "$vm_timeout" \
-		--name "uapifuzz-$type" -- "$out/vfio_fuzz" "${args[@]}" >"$log" 2>&1
-	status=$?
+args=(--seconds "$seconds" --tail 60)
+[ -n "${TESSERA_FUZZ_SEED:-}" ] && args+=(--seed "$TESSERA_FUZZ_SEED")
+# shellcheck disable=SC2206 # word splitting of extra options is wanted
+[ -n "${TESSERA_FUZZ_ARGS:-}" ] && args+=(${TESSERA_FUZZ_ARGS})
+
+# report TYPE LOG STATUS SECONDS-TAKEN: the type's TAP line from its output.
+report()
+{
+	local type=$1 log=$2 status=$3 took=$4 result seed ops rate what reason
+
 	grep '^# op: ' "$log" >"$logs/$type.replay"
 	result=$(grep -E '^vfio_fuzz: (PASS|FAIL|ERROR) ' "$log" | tail -n 1)
 	seed=$(sed -n 's/.* seed=\([0-9]*\).*/\1/p' <<<"$result")
@@ -86,14 +94,15 @@ for type in "${types[@]}"; do
 	ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$result")
 	rate=$(sed -n 's/.* ops_per_s=\([0-9]*\).*/\1/p' <<<"$result")
 	what="uapifuzz: $type: seed=${seed:-?} ops=${ops:-?} in ${seconds} s (${rate:-?}/s) on the $kernel kernel"
-	echo "# $type: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/uapifuzz-$type.log)"
-	if [ "$status" = 0 ] && [ "${result%% *}" = "vfio_fuzz:" ] && [[ $result == *" PASS "* ]]; then
+	echo "# $type: exit status $status${took:+ after $took s}"
+	grep -E '^# vfio_fuzz: (strict|the mediator)' "$log" | head -n 2
+	if [ "$status" = 0 ] && [[ $result == "vfio_fuzz: PASS "* ]]; then
 		tap ok "$what, no oracle violation, no kernel report, no hang"
-		continue
+		return
 	fi
 	reason=$(sed -n 's/.* reason=\(.*\)/\1/p' <<<"$result")
 	if [ -z "$result" ]; then
-		reason="no result (test host status $status)"
+		reason="no result (exit status $status)"
 	elif [ -z "$reason" ]; then
 		reason="the test host reported status $status"
 	fi
@@ -102,5 +111,34 @@ for type in "${types[@]}"; do
 		"$log" | grep -v "waiting for" | head -n 25 | sed 's/^# //; s/^/# /'
 	echo "# replay: scripts/testhost/run.sh --device $card --insmod $ko -- $out/vfio_fuzz --type $type --replay $logs/$type.replay"
 	echo "# rerun:  ... $out/vfio_fuzz --type $type --seed ${seed:-?} --seconds $seconds"
+}
+
+if [ "$hosts" = one ]; then
+	log=$logs/all.log
+	start=$SECONDS
+	# shellcheck disable=SC2016 # expanded by the test host's shell
+	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
+		--timeout $((${#types[@]} * (seconds + 150) + 120)) --name uapifuzz -- \
+		/bin/bash -c 'f=$1; n=$2; shift 2; a=("${@:1:n}"); shift "$n"
+			for t; do echo "### uapifuzz begin $t"; "$f" --type "$t" "${a[@]}"
+				echo "### uapifuzz end $t $?"; done' \
+		_ "$out/vfio_fuzz" "${#args[@]}" "${args[@]}" "${types[@]}" >"$log" 2>&1
+	status=$?
+	echo "# one test host for ${#types[@]} types: status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/uapifuzz.log)"
+	for type in "${types[@]}"; do
+		sed -n "/^### uapifuzz begin $type\$/,/^### uapifuzz end $type /p" "$log" >"$logs/$type.log"
+		st=$(sed -n "s/^### uapifuzz end $type \([0-9]*\)\$/\1/p" "$logs/$type.log")
+		report "$type" "$logs/$type.log" "${st:-$status}" ""
+	done
+	finish
+fi
+
+for type in "${types[@]}"; do
+	log=$logs/$type.log
+	start=$SECONDS
+	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --timeout "$vm_timeout" \
+		--name "uapifuzz-$type" -- "$out/vfio_fuzz" --type "$type" "${args[@]}" >"$log" 2>&1
+	status=$?
+	report "$type" "$log" "$status" $((SECONDS - start))
 done
 finish
