@@ -21,7 +21,8 @@ CARD := 1234:7e50
 need = @test -e $(1) || { echo "make: $(1) does not exist yet: $(2)" >&2; exit 1; }
 
 .PHONY: all help deps kernel qemu modules selftests card-demo testhost build \
-	check demo bench lint clean distclean debug-kernel debug-modules
+	check demo bench lint clean distclean debug-kernel debug-modules fuzz \
+	fuzz-planted
 
 all: build
 
@@ -36,6 +37,8 @@ help:
 	@echo 'make debug-kernel   build the debug test-host kernel (KASAN, lockdep, kmemleak...)'
 	@echo 'make debug-modules  build tessera.ko against it (into .cache/debug-kernel/module/)'
 	@echo 'make check      deps, build, run every suite (TAP), one summary line'
+	@echo 'make fuzz       the VFIO uAPI fuzzer on every type, 10x make check'"'"'s budget (FUZZ_SECONDS=600)'
+	@echo 'make fuzz-planted  each selftests/fuzz/planted/*.patch must be caught by the fuzzer'
 	@echo 'make lint       checkpatch --strict, W=1 and sparse builds (TAP)'
 	@echo 'make demo       boot the test host with the card and run tools/card-demo'
 	@echo 'make bench      run scripts/bench-*.sh into Documentation/bench-results.txt'
@@ -80,6 +83,15 @@ debug-modules:
 # Every executable scripts/suites/NN-name.sh is a suite; the first builds.
 check: deps
 	@$(CURDIR)/scripts/run-suites.sh
+
+# The uAPI fuzz suite with ten times its make check budget per type.
+FUZZ_SECONDS ?= 600
+fuzz: deps kernel testhost qemu modules
+	@TESSERA_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CURDIR)/scripts/suites/58-uapifuzz.sh
+
+# Builds with a fix reverted ("planted bugs"): the fuzzer must catch each.
+fuzz-planted: deps kernel testhost qemu
+	@$(CURDIR)/scripts/fuzz-planted.sh $(CURDIR)/selftests/fuzz/planted/*.patch
 
 lint: kernel
 	@KDIR=$(KDIR) $(CURDIR)/scripts/lint.sh

@@ -15,8 +15,9 @@
 #   Fuzz-Type: tessera-vgpu-2        (several lines: each type is run)
 #   Fuzz-Seconds: 60
 # --type/--seconds override them. Environment: KDIR (headers to build
-# against; default Debian's, as `make modules`), TESSERA_TESTHOST_KERNEL
-# (passed on to the test host; KDIR must then match it), TESSERA_CARD.
+# against; default Debian's, as `make modules`, or the debug kernel's with
+# TESSERA_TESTHOST_KERNEL=debug, which is passed on to the test host),
+# TESSERA_CARD.
 # Logs: .cache/planted/<patch>-<type>.log; the worktree is removed after.
 set -uo pipefail
 
@@ -62,7 +63,9 @@ if ! make -C "$top/selftests/fuzz" OUT="$top/.cache/selftests" >"$logs/build.log
 	exit 1
 fi
 fuzz=$top/.cache/selftests/vfio_fuzz
-if [ -z "${KDIR:-}" ]; then
+if [ -z "${KDIR:-}" ] && [ "${TESSERA_TESTHOST_KERNEL:-debian}" = debug ]; then
+	KDIR=$("$top/scripts/build-debug-kernel.sh") || { echo "fuzz-planted: no debug kernel" >&2; exit 2; }
+elif [ -z "${KDIR:-}" ]; then
 	kroot=$("$top/scripts/fetch-kernel.sh") || { echo "fuzz-planted: no kernel headers" >&2; exit 2; }
 	KDIR=$kroot/usr/src/linux-headers-$TESSERA_KVER
 fi
