@@ -4,7 +4,9 @@
 # that collects evidence when something hangs: for any process of the test
 # that stays alive longer than WATCH_STUCK_S (default 90 s; no single test
 # should take that long), it prints the process's kernel stack once as TAP
-# comments, so that a driver hang shows where it hangs.
+# comments, so that a driver hang shows where it hangs. After the binary,
+# with every instance removed, tessera.ko's debugfs counters of pinned,
+# shadow and page-table pages must be back at zero, or the run fails.
 #
 #   selftests/vfio/run-with-watch.sh BINARY [ARG...]
 set -u
@@ -43,4 +45,15 @@ wait "$main"
 status=$?
 kill "$watcher" 2>/dev/null
 wait "$watcher" 2>/dev/null
+
+# Every instance is gone now: what they held for the card must be too
+# (tessera.ko's debugfs counters: pinned pages, shadow and page-table pages).
+counters=/sys/kernel/debug/tessera/counters
+if [ -r "$counters" ] && [ -z "$(ls /sys/bus/mdev/devices 2>/dev/null)" ]; then
+	if awk '$2 != 0 { bad = 1 } END { exit !bad }' "$counters"; then
+		echo "# tessera.ko still holds memory after every instance is gone:"
+		sed 's/^/#   /' "$counters"
+		[ "$status" != 0 ] || status=1
+	fi
+fi
 exit $status
