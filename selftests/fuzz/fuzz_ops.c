@@ -1765,6 +1765,7 @@ static void exec_fpga_job(struct fz_task *t, const struct fz_op *op)
 	uint32_t fn = 0, status = 0, crc_want = 0, job;
 	volatile uint32_t *up = NULL;
 	bool hostile = cls == 5 || cls == 6, good = cls < 4, strict = t->strict && fz.vfpga;
+	bool loading = false;
 	uint8_t *vr = NULL;
 	void *map = MAP_FAILED;
 
@@ -1779,9 +1780,11 @@ static void exec_fpga_job(struct fz_task *t, const struct fz_op *op)
 		if (map != MAP_FAILED)
 			up = map;
 	}
-	if (strict)
+	if (strict) {
 		fn = rgn_reg(r, TESSERA_VF_RGN_FUNCTION);
-	else
+		/* a (re)load under way: the card region has no function meanwhile */
+		loading = rgn_reg(r, TESSERA_VF_RGN_CONFIG_STATUS) == TESSERA_RGN_CFG_LOADING;
+	} else
 		fn = 1 + op->a[3] % 3;
 	switch (fn) {
 	case TESSERA_FN_VADD:
@@ -1872,11 +1875,18 @@ static void exec_fpga_job(struct fz_task *t, const struct fz_op *op)
 	fz_cov(FZ_COV_JOB, 1);
 	if (status == TESSERA_RGN_JOB_RUNNING) {
 		fz_fail(t, "region %u: a job still runs after 20 s", r);
+	} else if (loading) {
+		if (hostile && args[3] && status == TESSERA_RGN_JOB_DONE)
+			fz_fail(t, "region %u: a job on 0x%" PRIx64 "/0x%" PRIx64 " (outside everything "
+				"the instance may reach) ended DONE during a load", r, args[0], args[1]);
 	} else if (!fn) {
 		if (status != TESSERA_RGN_JOB_NO_FUNCTION)
 			fz_fail(t, "region %u: VF_RGN_FUNCTION reads 0 (this instance loaded "
 				"nothing) but a job ended %u, not NO_FUNCTION: it ran someone's "
 				"function", r, status);
+	} else if (status == TESSERA_RGN_JOB_NO_FUNCTION) {
+		fz_fail(t, "region %u: VF_RGN_FUNCTION reads %u but a job ended NO_FUNCTION: the "
+			"function the guest is shown is not the one the card region has", r, fn);
 	} else if (hostile && args[3]) {
 		if (status != TESSERA_RGN_JOB_FAULT)
 			fz_fail(t, "region %u: function %u job on 0x%" PRIx64 "/0x%" PRIx64 " (outside "
