@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # The stateful VFIO uAPI fuzzer (selftests/fuzz/vfio_fuzz) against every
 # mdev type, each in a fresh test host (a kernel report or hang on one type
-# leaves the others their own host), or all in one (TESSERA_FUZZ_HOSTS=one,
-# the default on the debug kernel, whose boot takes half a minute; each run
-# still fails on a report that is new since it started). One TAP line per
+# leaves the others their own host: on the debug kernel a lockdep report
+# has been seen to oops the kernel while printing it), or all in one
+# (TESSERA_FUZZ_HOSTS=one: saves a boot per type, half a minute on the debug
+# kernel; each run still fails on a report new since it started, but one
+# that kills the host takes every later type with it). One TAP line per
 # type, with the seed and the operation count; the plan comes last.
 #
 #   scripts/suites/58-uapifuzz.sh [TYPE...]      e.g. `... tessera-vgpu-2`
@@ -13,7 +15,7 @@
 #   TESSERA_FUZZ_SECONDS   time budget per type (default 60; `make fuzz`: 600)
 #   TESSERA_FUZZ_SEED      one seed for every type (default: a random one each)
 #   TESSERA_FUZZ_ARGS      more vfio_fuzz options (e.g. --threads 3 --heavy)
-#   TESSERA_FUZZ_HOSTS     per-type or one (default: per-type; one on debug)
+#   TESSERA_FUZZ_HOSTS     per-type (default) or one
 #   TESSERA_TESTHOST_KERNEL  passed on to scripts/testhost/run.sh (debian or
 #                          debug); with debug and no TESSERA_KO, the module
 #                          comes from scripts/build-debug-module.sh
@@ -34,11 +36,7 @@ seconds=${TESSERA_FUZZ_SECONDS:-60}
 kernel=${TESSERA_TESTHOST_KERNEL:-debian}
 mkdir -p "$logs"
 export TESSERA_TESTHOST_KERNEL=$kernel
-if [ "$kernel" = debug ]; then
-	hosts=${TESSERA_FUZZ_HOSTS:-one}
-else
-	hosts=${TESSERA_FUZZ_HOSTS:-per-type}
-fi
+hosts=${TESSERA_FUZZ_HOSTS:-per-type}
 
 all_types=(tessera-vgpu-1 tessera-vgpu-2 tessera-vgpu-4 tessera-vgpu-8
 	   tessera-vfpga-1 tessera-vfpga-2 tessera-vfpga-4)
