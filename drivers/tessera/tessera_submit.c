@@ -662,18 +662,20 @@ void tessera_submit_deconfigure(struct tessera_vgpu *vg)
  * @ring_base: guest address of the ring
  * @entries: ring entries, a power of two within bounds
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -ENOSPC past the instance's shadow-memory cap.
  */
 int tessera_submit_configure(struct tessera_vgpu *vg, u64 ring_base, u32 entries)
 {
 	struct tessera_submit *sub = &vg->sub;
+	struct tessera_shadow_buf *ring;
 
 	lockdep_assert_held(&vg->lock);
 	tessera_submit_deconfigure(vg);
 
-	sub->ring = tessera_shadow_alloc(vg, (size_t)entries * TESSERA_CMD_SIZE);
-	if (!sub->ring)
-		return -ENOMEM;
+	ring = tessera_shadow_alloc(vg, (size_t)entries * TESSERA_CMD_SIZE);
+	if (IS_ERR(ring))
+		return PTR_ERR(ring);
+	sub->ring = ring;
 	sub->ring_base = ring_base;
 	sub->entries = entries;
 	sub->tail = 0;
