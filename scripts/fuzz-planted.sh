@@ -24,6 +24,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/versions.sh
 . "$top/scripts/versions.sh"
+# shellcheck source=selftests/fuzz/fuzz-result.sh
+. "$top/selftests/fuzz/fuzz-result.sh"
 card=${TESSERA_CARD:-tessera-card}
 logs=$top/.cache/planted
 opt_types=() opt_seconds='' opt_seed=''
@@ -123,11 +125,8 @@ for patch in "$@"; do
 			--timeout $((seconds + 240)) --name "planted-$name" -- "$fuzz" "${args[@]}" \
 			>"$log" 2>&1
 		status=$?
-		result=$(grep -E '^vfio_fuzz: (PASS|FAIL|ERROR) ' "$log" | tail -n 1)
-		seed=$(sed -n 's/.* seed=\([0-9]*\).*/\1/p' <<<"$result")
-		ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$result")
-		secs=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$result")
-		reason=$(sed -n 's/.* reason=\(.*\)/\1/p' <<<"$result")
+		fuzz_result "$log"
+		result=$fz_result seed=$fz_seed ops=$fz_ops secs=$fz_secs reason=$fz_reason
 		case "$result" in
 		"vfio_fuzz: FAIL "*)
 			tap ok "planted $name on $type: caught after ${ops:-?} operations in ${secs:-?} s (seed ${seed:-?}): $reason"

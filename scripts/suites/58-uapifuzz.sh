@@ -16,9 +16,16 @@
 #   TESSERA_FUZZ_SEED      one seed for every type (default: a random one each)
 #   TESSERA_FUZZ_ARGS      more vfio_fuzz options (e.g. --threads 3 --heavy)
 #   TESSERA_FUZZ_HOSTS     per-type (default) or one
+#   TESSERA_FUZZ_IOMMU     type1 (container and group) or iommufd (the device
+#                          cdev bound to an IOAS); default type1, iommufd on
+#                          the debug kernel, where lockdep reports type1's
+#                          own lock order at the first unmap of pinned pages
 #   TESSERA_TESTHOST_KERNEL  passed on to scripts/testhost/run.sh (debian or
 #                          debug); with debug and no TESSERA_KO, the module
 #                          comes from scripts/build-debug-module.sh
+#   TESSERA_FUZZ_MTTY      1: also the kernel's mdev sample, mtty.ko (default:
+#                          on the debug kernel, which builds it): its known
+#                          oops must be found, in a test host of its own
 #   TESSERA_KO             a tessera.ko to test as is
 #   TESSERA_CARD           the -device spec (default tessera-card)
 # A failing type's console is in .cache/suites/uapifuzz/<type>.log and its
@@ -36,7 +43,14 @@ seconds=${TESSERA_FUZZ_SECONDS:-60}
 kernel=${TESSERA_TESTHOST_KERNEL:-debian}
 mkdir -p "$logs"
 export TESSERA_TESTHOST_KERNEL=$kernel
+# shellcheck source=selftests/fuzz/fuzz-result.sh
+. "$top/selftests/fuzz/fuzz-result.sh"
 hosts=${TESSERA_FUZZ_HOSTS:-per-type}
+if [ "$kernel" = debug ]; then
+	iommu=${TESSERA_FUZZ_IOMMU:-iommufd}
+else
+	iommu=${TESSERA_FUZZ_IOMMU:-type1}
+fi
 
 all_types=(tessera-vgpu-1 tessera-vgpu-2 tessera-vgpu-4 tessera-vgpu-8
 	   tessera-vfpga-1 tessera-vfpga-2 tessera-vfpga-4)
@@ -76,6 +90,8 @@ suite_need uapifuzz scripts/testhost/run.sh scripts/qemu
 # (2 x 45 s) and a boot on top.
 vm_timeout=$((seconds + 240))
 args=(--seconds "$seconds" --tail 60)
+iommu_flag=
+[ "$iommu" = iommufd ] && iommu_flag='--iommufd ' && args+=(--iommufd)
 [ -n "${TESSERA_FUZZ_SEED:-}" ] && args+=(--seed "$TESSERA_FUZZ_SEED")
 # shellcheck disable=SC2206 # word splitting of extra options is wanted
 [ -n "${TESSERA_FUZZ_ARGS:-}" ] && args+=(${TESSERA_FUZZ_ARGS})
@@ -86,19 +102,16 @@ report()
 	local type=$1 log=$2 status=$3 took=$4 result seed ops rate what reason
 
 	grep '^# op: ' "$log" >"$logs/$type.replay"
-	result=$(grep -E '^vfio_fuzz: (PASS|FAIL|ERROR) ' "$log" | tail -n 1)
-	seed=$(sed -n 's/.* seed=\([0-9]*\).*/\1/p' <<<"$result")
-	[ -n "$seed" ] || seed=$(sed -n 's/^# vfio_fuzz: seed=\([0-9]*\) .*/\1/p' "$log" | head -n 1)
-	ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$result")
-	rate=$(sed -n 's/.* ops_per_s=\([0-9]*\).*/\1/p' <<<"$result")
-	what="uapifuzz: $type: seed=${seed:-?} ops=${ops:-?} in ${seconds} s (${rate:-?}/s) on the $kernel kernel"
+	fuzz_result "$log"
+	result=$fz_result seed=$fz_seed ops=$fz_ops rate=$fz_rate
+	what="uapifuzz: $type: seed=${seed:-?} ops=${ops:-?} in ${seconds} s (${rate:-?}/s) on the $kernel kernel, $iommu"
 	echo "# $type: exit status $status${took:+ after $took s}"
 	grep -E '^# vfio_fuzz: (strict|the mediator)' "$log" | head -n 2
 	if [ "$status" = 0 ] && [[ $result == "vfio_fuzz: PASS "* ]]; then
 		tap ok "$what, no oracle violation, no kernel report, no hang"
 		return
 	fi
-	reason=$(sed -n 's/.* reason=\(.*\)/\1/p' <<<"$result")
+	reason=$fz_reason
 	if [ -z "$result" ]; then
 		reason="no result (exit status $status)"
 	elif [ -z "$reason" ]; then
@@ -107,8 +120,33 @@ report()
 	tap not-ok "$what: $reason"
 	grep -E '^(testhost:|# vfio_fuzz: (FAIL|oracle)|# ORACLE|# HANG|# kmsg: .*(BUG|WARNING|RIP|Oops|KASAN|lockdep|circular|tessera_))' \
 		"$log" | grep -v "waiting for" | head -n 25 | sed 's/^# //; s/^/# /'
-	echo "# replay: scripts/testhost/run.sh --device $card --insmod $ko -- $out/vfio_fuzz --type $type --replay $logs/$type.replay"
-	echo "# rerun:  ... $out/vfio_fuzz --type $type --seed ${seed:-?} --seconds $seconds"
+	echo "# replay: TESSERA_TESTHOST_KERNEL=$kernel scripts/testhost/run.sh --device $card --insmod $ko -- $out/vfio_fuzz --type $type $iommu_flag--replay $logs/$type.replay"
+	echo "# rerun:  ... $out/vfio_fuzz --type $type --seed ${seed:-?} --seconds $seconds $iommu_flag"
+}
+
+# The kernel's own samples/vfio-mdev/mtty.ko does not bound its region
+# offsets (mdev_access() copies from vconfig + offset): a hostile client
+# oopses it. The fuzzer, in its generic mode (VFIO's rules only), must find
+# that within the budget; --keep-going, since mtty also breaks VFIO's rules
+# without crashing (accesses past a region's end succeed).
+mtty_check()
+{
+	local log=$logs/mtty.log start=$SECONDS status
+
+	[ "${TESSERA_FUZZ_MTTY:-$([ "$kernel" = debug ] && echo 1)}" = 1 ] || return 0
+	"$top/scripts/testhost/run.sh" --modprobe mtty --timeout "$vm_timeout" --name uapifuzz-mtty \
+		-- "$out/vfio_fuzz" --parent mtty --type mtty-2 --seconds "$seconds" --keep-going \
+		--tail 20 >"$log" 2>&1
+	status=$?
+	fuzz_result "$log"
+	echo "# mtty: exit status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/uapifuzz-mtty.log)"
+	if [[ $fz_reason == kernel-report* ]]; then
+		tap ok "uapifuzz: mtty-2 (samples/vfio-mdev/mtty.ko): its known oops found after ${fz_ops:-?} operations in ${fz_secs:-?} s (seed ${fz_seed:-?})"
+		grep -E '^# kmsg: (UBSAN|KASAN|BUG|WARNING|Oops|general protection)' "$log" | head -n 3
+	else
+		tap not-ok "uapifuzz: mtty-2 (samples/vfio-mdev/mtty.ko): its known oops not found in $seconds s (${fz_result:-no result, status $status})"
+		grep -E '^(testhost:|# vfio_fuzz: FAIL)' "$log" | head -n 5 | sed 's/^# //; s/^/# /'
+	fi
 }
 
 if [ "$hosts" = one ]; then
@@ -128,6 +166,7 @@ if [ "$hosts" = one ]; then
 		st=$(sed -n "s/^### uapifuzz end $type \([0-9]*\)\$/\1/p" "$logs/$type.log")
 		report "$type" "$logs/$type.log" "${st:-$status}" ""
 	done
+	mtty_check
 	finish
 fi
 
@@ -139,4 +178,5 @@ for type in "${types[@]}"; do
 	status=$?
 	report "$type" "$log" "$status" $((SECONDS - start))
 done
+mtty_check
 finish

@@ -74,6 +74,9 @@ struct fz_state {
 	char type[64];
 	bool open;
 	bool vfpga;
+	bool generic;		/* not a Tessera instance: VFIO's own rules only */
+	uint32_t irq_flags[VFIO_PCI_NUM_IRQS];
+	uint32_t region_flags[VFIO_PCI_NUM_REGIONS];
 	bool share;		/* vFPGA regions time-shared: BAR0 not mmap-able */
 	uint64_t vram_size;
 	uint64_t region_size[VFIO_PCI_NUM_REGIONS];
@@ -120,6 +123,7 @@ struct fz_opts {
 	unsigned int op_timeout;
 	bool keep_going;
 	bool upstream_races;
+	bool generic;
 	int verbose;
 };
 

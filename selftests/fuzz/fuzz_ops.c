@@ -206,9 +206,92 @@ static void slot_release_backing(struct fz_slot *s)
 	s->va_len = 0;
 }
 
+/*
+ * iommufd (6.6+), spelled out: the build machine's uAPI headers predate it
+ * (as selftests/vfio/vfio_util.c, which opens instances either way).
+ */
+#define FZ_IOMMU_IOAS_MAP	_IO(';', 0x85)
+#define FZ_IOMMU_IOAS_UNMAP	_IO(';', 0x86)
+#define FZ_IOAS_MAP_FIXED_IOVA	(1u << 0)
+#define FZ_IOAS_MAP_WRITEABLE	(1u << 1)
+#define FZ_IOAS_MAP_READABLE	(1u << 2)
+
+struct fz_ioas_map {
+	uint32_t size, flags, ioas_id, reserved;
+	uint64_t user_va, length, iova;
+};
+
+struct fz_ioas_unmap {
+	uint32_t size, ioas_id;
+	uint64_t iova, length;
+};
+
+static bool iommufd(void)
+{
+	return fz.inst.iommufd;
+}
+
+/*
+ * One MAP_DMA, in type1's terms (@flags: VFIO_DMA_MAP_FLAG_*, an unknown
+ * bit 0x8), through the type1 container or the iommufd IOAS.
+ */
+static long dma_map_raw(uint32_t argsz, uint32_t flags, uint64_t vaddr, uint64_t iova,
+			uint64_t size, int *err)
+{
+	if (iommufd()) {
+		struct fz_ioas_map m = {
+			.size = argsz < 32 ? argsz : sizeof(m), .ioas_id = fz.inst.ioas_id,
+			.user_va = vaddr, .length = size, .iova = iova,
+		};
+
+		m.flags = FZ_IOAS_MAP_FIXED_IOVA |
+			  (flags & VFIO_DMA_MAP_FLAG_READ ? FZ_IOAS_MAP_READABLE : 0) |
+			  (flags & VFIO_DMA_MAP_FLAG_WRITE ? FZ_IOAS_MAP_WRITEABLE : 0) |
+			  (flags & ~3u ? 1u << 5 : 0);	/* no VADDR there: an unknown flag */
+		return xioctl(fz.inst.container_fd, FZ_IOMMU_IOAS_MAP, &m, err);
+	} else {
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = argsz, .flags = flags, .vaddr = vaddr, .iova = iova, .size = size,
+		};
+
+		return xioctl(fz.inst.container_fd, VFIO_IOMMU_MAP_DMA, &m, err);
+	}
+}
+
+/* One UNMAP_DMA in type1's terms (VFIO_DMA_UNMAP_FLAG_ALL: everything). */
+static long dma_unmap_raw(uint32_t flags, uint64_t iova, uint64_t size, uint64_t *unmapped,
+			  int *err)
+{
+	long r;
+
+	fz_dma_lock();
+	if (iommufd()) {
+		struct fz_ioas_unmap u = {
+			.size = sizeof(u), .ioas_id = fz.inst.ioas_id, .iova = iova, .length = size,
+		};
+
+		if (flags & VFIO_DMA_UNMAP_FLAG_ALL)
+			u.length = UINT64_MAX;	/* iova 0, length U64_MAX: everything */
+		/* no other flags there, nor "all" with a range: an IOAS that does not exist */
+		if ((flags & ~VFIO_DMA_UNMAP_FLAG_ALL) ||
+		    ((flags & VFIO_DMA_UNMAP_FLAG_ALL) && (iova || size)))
+			u.ioas_id += 1000;
+		r = xioctl(fz.inst.container_fd, FZ_IOMMU_IOAS_UNMAP, &u, err);
+		*unmapped = r < 0 ? 0 : u.length;
+	} else {
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u), .flags = flags, .iova = iova, .size = size,
+		};
+
+		r = xioctl(fz.inst.container_fd, VFIO_IOMMU_UNMAP_DMA, &u, err);
+		*unmapped = r < 0 ? 0 : u.size;
+	}
+	fz_dma_unlock();
+	return r;
+}
+
 int fz_map(struct fz_task *t, int slot, uint64_t iova, uint64_t size, bool writable)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	struct fz_slot *s = &fz.slot[slot];
 	int err;
 	long r;
@@ -221,11 +304,8 @@ int fz_map(struct fz_task *t, int slot, uint64_t iova, uint64_t size, bool writa
 		}
 		s->va_len = size;
 	}
-	map.flags = VFIO_DMA_MAP_FLAG_READ | (writable ? VFIO_DMA_MAP_FLAG_WRITE : 0);
-	map.vaddr = (uintptr_t)s->va;
-	map.iova = iova;
-	map.size = size;
-	r = xioctl(fz.inst.container_fd, VFIO_IOMMU_MAP_DMA, &map, &err);
+	r = dma_map_raw(32, VFIO_DMA_MAP_FLAG_READ | (writable ? VFIO_DMA_MAP_FLAG_WRITE : 0),
+			(uintptr_t)s->va, iova, size, &err);
 	if (t && t->strict)
 		fz_expect(t, r, err, 0, "MAP_DMA of a standard slot");
 	if (r < 0)
@@ -239,17 +319,11 @@ int fz_map(struct fz_task *t, int slot, uint64_t iova, uint64_t size, bool writa
 
 int fz_unmap_range(uint64_t iova, uint64_t size, uint64_t *unmapped, int *err)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap), .iova = iova, .size = size,
-	};
-	long r;
-
-	fz_dma_lock();
-	r = xioctl(fz.inst.container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap, err);
-	fz_dma_unlock();
+	uint64_t n;
+	long r = dma_unmap_raw(0, iova, size, &n, err);
 
 	if (unmapped)
-		*unmapped = r < 0 ? 0 : unmap.size;
+		*unmapped = n;
 	return r < 0 ? -1 : 0;
 }
 
@@ -290,6 +364,20 @@ static bool model_bisects(uint64_t iova, uint64_t size)
 		if (iova > s->iova && iova <= slast)
 			return true;
 		if (last >= s->iova && last < slast)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a mapping the model knows lies wholly in [iova, iova + size). */
+static bool model_holds(uint64_t iova, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < FZ_NSLOTS; i++) {
+		const struct fz_slot *s = &fz.slot[i];
+
+		if (s->mapped && s->iova >= iova && s->iova + s->size - 1 <= iova + size - 1)
 			return true;
 	}
 	return false;
@@ -366,7 +454,8 @@ static void exec_get_info(struct fz_task *t, const struct fz_op *op)
 	if (r < 0 || want)
 		return;
 	fz_checked();
-	if (!(b.i.flags & VFIO_DEVICE_FLAGS_PCI) || !(b.i.flags & VFIO_DEVICE_FLAGS_RESET) ||
+	if ((!fz.generic && (!(b.i.flags & VFIO_DEVICE_FLAGS_PCI) ||
+			     !(b.i.flags & VFIO_DEVICE_FLAGS_RESET))) ||
 	    b.i.num_regions < VFIO_PCI_NUM_REGIONS || b.i.num_irqs < VFIO_PCI_NUM_IRQS)
 		fz_fail(t, "DEVICE_GET_INFO: flags 0x%x regions %u irqs %u", b.i.flags,
 			b.i.num_regions, b.i.num_irqs);
@@ -437,6 +526,8 @@ static void exec_region_info(struct fz_task *t, const struct fz_op *op)
 		fz_fail(t, "REGION_INFO %u: offset 0x%llx size 0x%llx flags 0x%x (size was 0x%" PRIx64
 			")", index, (unsigned long long)ri->offset, (unsigned long long)ri->size,
 			ri->flags, fz.region_size[index]);
+	if (fz.generic)
+		return;
 	if (index == VFIO_PCI_BAR2_REGION_INDEX && !(ri->flags & VFIO_REGION_INFO_FLAG_MMAP))
 		fz_fail(t, "REGION_INFO: BAR2 is not mmap-able");
 	if ((ri->flags & VFIO_REGION_INFO_FLAG_MMAP) && index != VFIO_PCI_BAR2_REGION_INDEX &&
@@ -552,7 +643,7 @@ static void exec_set_irqs(struct fz_task *t, const struct fz_op *op)
 			case 2: fd = -1; break;
 			case 3: fd = -2; break;
 			case 4: fd = 1000 + k; break;	/* not open */
-			default: fd = fz.inst.group_fd; break;	/* not an eventfd */
+			default: fd = fz.inst.container_fd; break;	/* not an eventfd */
 			}
 			if (!i)
 				fdkind = fd == -1 ? 2 : fd < -1 ? 3 : (k % 6 == 4) ? 4 :
@@ -566,13 +657,15 @@ static void exec_set_irqs(struct fz_task *t, const struct fz_op *op)
 	if (argsz < 20 || index >= VFIO_PCI_NUM_IRQS || count >= UINT32_MAX - start ||
 	    (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)))
 		want = EINVAL;
-	else if (start >= n || start + count > n)
-		want = EINVAL;
+	else if (!fz.generic && (start >= n || start + count > n))
+		want = EINVAL;	/* Tessera validates against the index's own count */
 	else if (dtype != VFIO_IRQ_SET_DATA_NONE && dtype != VFIO_IRQ_SET_DATA_BOOL &&
 		 dtype != VFIO_IRQ_SET_DATA_EVENTFD)
 		want = EINVAL;
 	else if (dsize && argsz - 20 < (uint64_t)count * dsize)
 		want = EINVAL;
+	else if (fz.generic)
+		want = -2;	/* the rest is the driver's */
 	else if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
 		want = -1;	/* no index is VFIO_IRQ_INFO_MASKABLE: must fail */
 	else if (!count && dsize)
@@ -604,7 +697,7 @@ static void exec_reset(struct fz_task *t, const struct fz_op *op)
 	fz_checked();
 	if (!fz_sysfs_u64("pinned_pages", &pinned) && pinned)
 		fz_fail(t, "DEVICE_RESET left %" PRIu64 " guest pages pinned", pinned);
-	if (!fz.vfpga) {
+	if (!fz.vfpga && !fz.generic) {
 		uint32_t st = fz_reg(TESSERA_VF_STATUS);
 
 		fz_checked();
@@ -626,6 +719,9 @@ static void exec_bad_ioctl(struct fz_task *t, const struct fz_op *op)
 	int fds[3] = { fz.inst.device_fd, fz.inst.group_fd, fz.inst.container_fd };
 	static const char *const names[3] = { "device", "group", "container" };
 	unsigned int which = op->a[0] % 3, dir = op->a[3] % 4, size = (op->a[3] >> 8) & 0x3fff;
+
+	if (iommufd() && which == 1)
+		which = 0;	/* no group fd: the device cdev instead */
 	unsigned int type, nr;
 	unsigned long cmd;
 	char what[96];
@@ -653,7 +749,17 @@ static void exec_bad_ioctl(struct fz_task *t, const struct fz_op *op)
 	r = xioctl(fds[which], cmd, op->a[2] & 1 ? (void *)scratch_page : (void *)(uintptr_t)op->a[2],
 		   &err);
 	snprintf(what, sizeof(what), "unknown ioctl 0x%lx on the %s fd", cmd, names[which]);
-	fz_expect(t, r, err, ENOTTY, what);
+	/*
+	 * With iommufd, the device cdev has ATTACH/DETACH_IOMMUFD_PT (VFIO
+	 * 19, 20), and the iommufd dispatches on the number alone (0x80 on,
+	 * whatever the type and size), reading the argument before it checks
+	 * the whole command: those only have to fail.
+	 */
+	if (iommufd() && ((which == 0 && type == VFIO_TYPE && nr >= VFIO_BASE + 18 &&
+			   nr <= VFIO_BASE + 20) || (which == 2 && nr >= 0x80 && nr < 0xa0)))
+		fz_expect(t, r, err, -1, what);
+	else
+		fz_expect(t, r, err, ENOTTY, what);
 }
 
 /* ---- VFIO_DEVICE_FEATURE: Tessera has none ---- */
@@ -680,11 +786,54 @@ static void exec_feature(struct fz_task *t, const struct fz_op *op)
 
 /* ---- container ioctls ---- */
 
+/* The iommufd's own refusals: unknown commands, an IOAS that does not exist. */
+static void exec_iommufd(struct fz_task *t, const struct fz_op *op)
+{
+	struct fz_ioas_map m = { .size = sizeof(m), .ioas_id = fz.inst.ioas_id + 1 + op->a[2] % 100,
+				 .flags = FZ_IOAS_MAP_FIXED_IOVA | FZ_IOAS_MAP_READABLE,
+				 .user_va = (uintptr_t)scratch_page, .length = 4096,
+				 .iova = FZ_HOLE_IOVA };
+	struct fz_ioas_unmap u = { .size = sizeof(u), .ioas_id = m.ioas_id, .length = 4096 };
+	int fd = fz.inst.container_fd, err;
+	long r;
+
+	switch (op->a[0] % 5) {
+	case 0:
+		r = xioctl(fd, FZ_IOMMU_IOAS_MAP, &m, &err);
+		fz_expect(t, r, err, ENOENT, "IOMMU_IOAS_MAP into an IOAS that does not exist");
+		break;
+	case 1:
+		r = xioctl(fd, FZ_IOMMU_IOAS_UNMAP, &u, &err);
+		fz_expect(t, r, err, ENOENT, "IOMMU_IOAS_UNMAP of an IOAS that does not exist");
+		break;
+	case 2:
+		m.ioas_id = fz.inst.ioas_id;
+		m.size = 8 + op->a[1] % 24;	/* shorter than the structure */
+		r = xioctl(fd, FZ_IOMMU_IOAS_MAP, &m, &err);
+		fz_expect(t, r, err, EINVAL, "IOMMU_IOAS_MAP with a short size");
+		break;
+	case 3:
+		r = xioctl(fd, _IO(';', 0xa0 + op->a[1] % 0x5f), scratch_page, &err);
+		fz_expect(t, r, err, ENOTTY, "an unknown iommufd command");
+		break;
+	default:
+		r = xioctl(fd, op->a[1] & 1 ? FZ_IOMMU_IOAS_MAP : FZ_IOMMU_IOAS_UNMAP,
+			   user_ptr(5 + op->a[1] % 3, NULL), &err);
+		fz_expect(t, r, err, EFAULT, "an iommufd command with a bad pointer");
+		break;
+	}
+}
+
 static void exec_container(struct fz_task *t, const struct fz_op *op)
 {
 	int fd = fz.inst.container_fd, err;
 	char what[64];
 	long r;
+
+	if (iommufd()) {
+		exec_iommufd(t, op);
+		return;
+	}
 
 	switch (op->a[0] % 6) {
 	case 0:
@@ -754,6 +903,9 @@ static void exec_group(struct fz_task *t, const struct fz_op *op)
 	char path[64], name[64];
 	long r;
 
+	if (iommufd())
+		return;	/* the device cdev: no group fd */
+
 	switch (op->a[0] % 7) {
 	case 0: {
 		struct vfio_group_status gs = { .argsz = op->a[1] & 1 ? 4 : sizeof(gs) };
@@ -801,7 +953,8 @@ static void exec_group(struct fz_task *t, const struct fz_op *op)
 		if (t->strict)
 			fz_expect(t, r, err, 0, "a second GROUP_GET_DEVICE_FD");
 		if (r >= 0) {
-			if (pread(r, &v, 4, region_base(VFIO_PCI_BAR0_REGION_INDEX)) == 4) {
+			if (!fz.generic &&
+			    pread(r, &v, 4, region_base(VFIO_PCI_BAR0_REGION_INDEX)) == 4) {
 				fz_checked();
 				if (v != TESSERA_MAGIC)
 					fz_fail(t, "second device fd reads VF_MAGIC 0x%x", v);
@@ -871,7 +1024,7 @@ static uint64_t map_iova_class(uint64_t c, int slot, uint64_t size, uint64_t r)
 
 static void exec_map_dma(struct fz_task *t, const struct fz_op *op)
 {
-	struct vfio_iommu_type1_dma_map map;
+	uint32_t argsz;
 	int slot = FZ_STD_SLOTS + (t->strict ? op->a[0] % 4 : (t->tid & 3));
 	struct fz_slot *s = &fz.slot[slot];
 	uint64_t size = map_size_class(op->a[2]);
@@ -925,15 +1078,10 @@ static void exec_map_dma(struct fz_task *t, const struct fz_op *op)
 		vaddr = own ? (uintptr_t)own : 0x100000000000ull;
 		break;
 	}
-	memset(&map, 0, sizeof(map));
-	map.argsz = op->a[5] % 9 == 0 ? 31 : op->a[5] % 9 == 1 ? 0 : sizeof(map);
-	map.flags = flags;
-	map.vaddr = vaddr;
-	map.iova = iova;
-	map.size = size;
-	r = xioctl(fz.inst.container_fd, VFIO_IOMMU_MAP_DMA, &map, &err);
+	argsz = op->a[5] % 9 == 0 ? 31 : op->a[5] % 9 == 1 ? 0 : 32;
+	r = dma_map_raw(argsz, flags, vaddr, iova, size, &err);
 
-	if (map.argsz < 32 || (flags & ~7u))
+	if (argsz < 32 || (flags & ~7u))
 		want = EINVAL;
 	else if ((flags & 3) && (flags & 4))
 		want = EINVAL;
@@ -949,8 +1097,12 @@ static void exec_map_dma(struct fz_task *t, const struct fz_op *op)
 		want = -2;
 	else if (model_overlaps(iova, size))
 		want = EEXIST;
+	if (iommufd() && want > 0)
+		want = -1;	/* iommufd's own errnos (EOPNOTSUPP, EOVERFLOW, EEXIST...) */
+	if (iommufd() && !want && (op->a[1] % 11 > 1 || vk >= 3))
+		want = -2;	/* its IOVA and user-address rules are not type1's */
 	if (want != -2)
-		fz_expect(t, r, err, want, "MAP_DMA");
+		fz_expect(t, r, err, want, iommufd() ? "IOMMU_IOAS_MAP" : "MAP_DMA");
 	if (r < 0) {
 		if (own)
 			munmap(own, own_len);
@@ -972,9 +1124,9 @@ static void exec_map_dma(struct fz_task *t, const struct fz_op *op)
 
 static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 	const struct fz_slot *s = &fz.slot[op->a[1] % FZ_NSLOTS];
-	uint64_t iova, size, pinned;
+	uint32_t uflags = 0;
+	uint64_t iova, size, pinned, done;
 	bool all = false;
 	int err, want = 0;
 	long r;
@@ -1003,13 +1155,13 @@ static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 	case 5:
 		iova = 0;
 		size = 0;
-		unmap.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+		uflags = VFIO_DMA_UNMAP_FLAG_ALL;
 		all = true;
 		break;
 	case 6:
 		iova = op->a[2] & 1 ? 4096 : 0;
 		size = op->a[2] & 1 ? 0 : 4096;
-		unmap.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+		uflags = VFIO_DMA_UNMAP_FLAG_ALL;
 		want = EINVAL;
 		break;
 	case 7:
@@ -1022,13 +1174,13 @@ static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 	case 8:
 		iova = s->iova;
 		size = s->size;
-		unmap.flags = VFIO_DMA_UNMAP_FLAG_VADDR;
+		uflags = VFIO_DMA_UNMAP_FLAG_VADDR;
 		want = EBUSY;	/* never while an mdev is in the container */
 		break;
 	default:
 		iova = s->iova;
 		size = s->size;
-		unmap.flags = op->a[2] & 1 ? 0x8 : VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+		uflags = op->a[2] & 1 ? 0x8 : VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
 		want = EINVAL;
 		break;
 	}
@@ -1036,20 +1188,24 @@ static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 		want = EINVAL;
 	if (op->a[0] % 10 < 5 && !want && t->strict && model_bisects(iova, size))
 		want = EINVAL;
-	unmap.iova = iova;
-	unmap.size = size;
-	fz_dma_lock();
-	r = xioctl(fz.inst.container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap, &err);
-	fz_dma_unlock();
+	r = dma_unmap_raw(uflags, iova, size, &done, &err);
+	if (iommufd()) {
+		/* iommufd: what type1 refuses with EINVAL it refuses its own way */
+		if (want > 0)
+			want = -1;
+		/* and an unmap that finds nothing is an error (ENOENT) */
+		if (!want && t->strict && !all && !model_holds(iova, size))
+			want = -1;
+	}
 	if (!want && !t->strict) {
 		if (r >= 0)
 			fz.dirty = true;
 		return;
 	}
-	fz_expect(t, r, err, want, "UNMAP_DMA");
+	fz_expect(t, r, err, want, iommufd() ? "IOMMU_IOAS_UNMAP" : "UNMAP_DMA");
 	if (r < 0 || !t->strict)
 		return;
-	if (!all && iova + size == 0) {
+	if (!all && iova + size == 0 && !iommufd()) {
 		/*
 		 * type1 compares against iova + size, which is 0 for a range that
 		 * ends at the top of the IOVA space: it unmaps nothing and says
@@ -1062,10 +1218,9 @@ static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 		uint64_t expect = model_unmapped(iova, size, all);
 
 		fz_checked();
-		if (unmap.size != expect)
-			fz_fail(t, "UNMAP_DMA [0x%" PRIx64 ", +0x%" PRIx64 ") unmapped 0x%llx, the "
-				"mappings in it hold 0x%" PRIx64, iova, size,
-				(unsigned long long)unmap.size, expect);
+		if (done != expect)
+			fz_fail(t, "UNMAP_DMA [0x%" PRIx64 ", +0x%" PRIx64 ") unmapped 0x%" PRIx64 ", the "
+				"mappings in it hold 0x%" PRIx64, iova, size, done, expect);
 	}
 	if (all) {
 		fz_checked();
@@ -1120,7 +1275,9 @@ static int rw_want(unsigned int index, uint64_t off, uint64_t len)
 	uint64_t size = index < VFIO_PCI_NUM_REGIONS ? fz.region_size[index] : 0;
 
 	if (!size || !len || off >= size || len > size - off)
-		return EINVAL;
+		return fz.generic ? -1 : EINVAL;	/* past the region: must fail */
+	if (fz.generic)
+		return -2;	/* inside it: whatever the driver answers */
 	switch (index) {
 	case VFIO_PCI_BAR0_REGION_INDEX:
 	case VFIO_PCI_BAR4_REGION_INDEX:
@@ -1149,6 +1306,8 @@ static void exec_rw(struct fz_task *t, const struct fz_op *op)
 	/* Config writes that reset or disable the function are CFG_WRITE's. */
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX && write && (op->a[4] & 3))
 		write = false;
+	if (want == -2 && write && index == VFIO_PCI_CONFIG_REGION_INDEX)
+		return;	/* another driver's config space: no writes we cannot undo */
 	if (len <= sizeof(local)) {
 		buf = local;
 	} else if (len <= BIG_BUF_BYTES && t->strict) {
@@ -1174,6 +1333,8 @@ static void exec_rw(struct fz_task *t, const struct fz_op *op)
 	if (!want && (op->a[3] & 14) == 2)
 		buf = user_ptr(5 + (op->a[3] >> 2) % 3, buf), want = EFAULT;
 	n = fz_region_rw(index, write, off, buf, len, &err);
+	if (want == -2)
+		return;
 	snprintf(what, sizeof(what), "%s of %" PRIu64 " bytes at 0x%" PRIx64 " of region %u",
 		 write ? "write" : "read", len, off, index);
 	fz_expect(t, n, err, want, what);
@@ -1193,6 +1354,11 @@ static bool mmap_allowed(unsigned int index, uint64_t off, uint64_t len, bool sh
 	len = (len + 4095) & ~4095ull;
 	if (!shared || !len || (off & 4095))
 		return false;
+	if (fz.generic)
+		/* VFIO: only a region that says it is mmap-able, within its size */
+		return index < VFIO_PCI_NUM_REGIONS &&
+		       (fz.region_flags[index] & VFIO_REGION_INFO_FLAG_MMAP) &&
+		       off < fz.region_size[index] && len <= fz.region_size[index] - off;
 	if (index == VFIO_PCI_BAR2_REGION_INDEX)
 		return off < fz.vram_size && len <= fz.vram_size - off;
 	if (index == VFIO_PCI_BAR0_REGION_INDEX && fz.vfpga && !fz.share) {
@@ -1278,6 +1444,8 @@ static void check_identity(struct fz_task *t, const char *after)
 {
 	uint8_t cfg[0x40];
 
+	if (fz.generic)
+		return;
 	if (cfg_rd(0, cfg, sizeof(cfg)))
 		return;
 	fz_checked();
@@ -1575,7 +1743,8 @@ static void exec_eventfd(struct fz_task *t, const struct fz_op *op)
 			fd = __atomic_exchange_n(&fz.efd[slot], -1, __ATOMIC_SEQ_CST);
 			if (fd >= 0)
 				close(fd);
-			fz_reg_wr(TESSERA_VF_INT_ENABLE, 7);
+			if (!fz.generic)
+				fz_reg_wr(TESSERA_VF_INT_ENABLE, 7);
 			b.s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
 			b.s.argsz = sizeof(b.s);
 			ioctl(fz.inst.device_fd, VFIO_DEVICE_SET_IRQS, &b);
@@ -2068,12 +2237,30 @@ static int read_model(struct fz_task *t)
 	char path[PATH_MAX], buf[32];
 	unsigned int i;
 
-	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++)
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
 		fz.region_size[i] = fz.inst.region[i].size;
+		fz.region_flags[i] = fz.inst.region[i].flags;
+	}
 	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
-		int n = tsr_irq_count(&fz.inst, i);
+		struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = i };
 
-		fz.irq_count[i] = n > 0 ? n : 0;
+		if (ioctl(fz.inst.device_fd, VFIO_DEVICE_GET_IRQ_INFO, &irq))
+			irq.count = irq.flags = 0;
+		fz.irq_count[i] = irq.count;
+		fz.irq_flags[i] = irq.flags;
+	}
+	/*
+	 * Another mdev driver (the kernel's mtty sample, say): only VFIO's own
+	 * rules hold, and none of the card's registers exist.
+	 */
+	fz.generic = fz_opt.generic || fz.region_size[VFIO_PCI_BAR0_REGION_INDEX] < 0x100 ||
+		     fz_reg(TESSERA_VF_MAGIC) != TESSERA_MAGIC;
+	if (fz.generic) {
+		fz.vram_size = 0;
+		fz.vfpga = false;
+		fz.regions = 0;
+		fz.inst.bar2 = NULL;
+		return 0;
 	}
 	fz.vram_size = fz.inst.vram_size;
 	fz.vfpga = fz_reg(TESSERA_VF_CAPS) & TESSERA_VF_CAP_REGIONS;
@@ -2222,7 +2409,7 @@ static void exec_remove_end(struct fz_task *t, const struct fz_op *op)
 			remover_ret);
 		return;
 	}
-	if (op->a[0] & 1)
+	if (op->a[0] & 1 && !fz.generic)
 		predecessor(t, op->a[1]);
 	if (tsr_instance_create(&fz.inst, fz.type)) {
 		fz_fail(t, "cannot create a %s instance after the removal", fz.type);
@@ -2232,7 +2419,8 @@ static void exec_remove_end(struct fz_task *t, const struct fz_op *op)
 		return;
 	if (memcmp(old_regions, fz.region_size, sizeof(old_regions)))
 		fz_fail(t, "the new instance's regions differ from the old one's");
-	fresh_checks(t);
+	if (!fz.generic)
+		fresh_checks(t);
 	fz.dirty = true;
 }
 
@@ -2242,7 +2430,7 @@ static void exec_reopen(struct fz_task *t, const struct fz_op *op)
 
 	if (t->tid || fz.storm_live || fz.child || removing)
 		return;
-	if (op->a[0] & 1) {
+	if (op->a[0] & 1 && !iommufd()) {
 		/* only the device fd: the container and its mappings stay */
 		int err;
 		long fd;
@@ -2270,7 +2458,7 @@ static void exec_reopen(struct fz_task *t, const struct fz_op *op)
 	}
 	fz.ring_std = false;
 	fz.ring_entries = 0;
-	if (!fz.vfpga && t->strict) {
+	if (!fz.vfpga && !fz.generic && t->strict) {
 		st = fz_reg(TESSERA_VF_STATUS);
 		fz_checked();
 		if (st)
@@ -2284,7 +2472,7 @@ static void exec_check(struct fz_task *t, const struct fz_op *op)
 	uint32_t v;
 
 	(void)op;
-	if (!t->strict)
+	if (!t->strict || fz.generic)
 		return;
 	check_identity(t, "the operations so far");
 	fz_checked();
@@ -2339,9 +2527,7 @@ void fz_finish_episodes(struct fz_task *t)
 
 static void exec_resync(struct fz_task *t, const struct fz_op *op)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
-	};
+	uint64_t done;
 	int err, i;
 	long r;
 
@@ -2349,9 +2535,7 @@ static void exec_resync(struct fz_task *t, const struct fz_op *op)
 	if (!fz.open)
 		return;
 	enable_device();
-	fz_dma_lock();
-	r = xioctl(fz.inst.container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap, &err);
-	fz_dma_unlock();
+	r = dma_unmap_raw(VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, &done, &err);
 	fz_expect(t, r, err, 0, "UNMAP_DMA of everything");
 	for (i = 0; i < FZ_NSLOTS; i++) {
 		fz.slot[i].mapped = false;
@@ -2359,9 +2543,13 @@ static void exec_resync(struct fz_task *t, const struct fz_op *op)
 			slot_release_backing(&fz.slot[i]);
 	}
 	ensure_std_slots(t);
-	fz_reg_wr(TESSERA_VF_RESET, 1);
 	fz.ring_std = false;
 	fz.ring_entries = 0;
+	if (fz.generic) {
+		fz.dirty = false;
+		return;
+	}
+	fz_reg_wr(TESSERA_VF_RESET, 1);
 	if (!fz.vfpga) {
 		if (!fz_ring_configure(t, FZ_RING_IOVA, FZ_STD_RING))
 			fz.ring_std = true;
@@ -2429,11 +2617,18 @@ int fz_setup(struct fz_task *t)
 	}
 	fz.open = true;
 	read_model(t);
-	printf("# vfio_fuzz: instance %s (%s): %s, device memory %" PRIu64 " MiB (BAR2 %" PRIu64
-	       " MiB), %u regions, functions 0x%x, ring up to %u entries\n", fz.inst.uuid, fz.type,
-	       fz.vfpga ? "vFPGA" : "vGPU", fz.vram_size >> 20,
-	       fz.region_size[VFIO_PCI_BAR2_REGION_INDEX] >> 20, fz.regions, fz.functions,
-	       fz.max_entries);
+	if (fz.generic) {
+		printf("# vfio_fuzz: instance %s (%s): not a Tessera instance: VFIO's rules only; "
+		       "regions of %" PRIu64 "/%" PRIu64 "/%" PRIu64 " bytes (config/BAR0/BAR1)\n",
+		       fz.inst.uuid, fz.type, fz.region_size[VFIO_PCI_CONFIG_REGION_INDEX],
+		       fz.region_size[0], fz.region_size[1]);
+	} else {
+		printf("# vfio_fuzz: instance %s (%s): %s, device memory %" PRIu64 " MiB (BAR2 %" PRIu64
+		       " MiB), %u regions, functions 0x%x, ring up to %u entries\n", fz.inst.uuid, fz.type,
+		       fz.vfpga ? "vFPGA" : "vGPU", fz.vram_size >> 20,
+		       fz.region_size[VFIO_PCI_BAR2_REGION_INDEX] >> 20, fz.regions, fz.functions,
+		       fz.max_entries);
+	}
 	fz.fresh = true;
 	fz.dirty = true;
 	{
@@ -2506,6 +2701,21 @@ static const struct weight weights[] = {
 	{ OP_CHECK, 20, 20 },
 };
 
+/* An operation's weight for this instance: the card's own are not drawn for another mdev. */
+static unsigned int op_weight(const struct weight *w)
+{
+	if (fz.generic) {
+		switch (w->kind) {
+		case OP_SUBMIT: case OP_REG: case OP_RING_CONFIG: case OP_DOORBELL:
+		case OP_VF_RESET: case OP_FPGA_LOAD: case OP_FPGA_JOB: case OP_CHECK:
+			return 0;
+		default:
+			return w->vgpu;
+		}
+	}
+	return fz.vfpga ? w->vfpga : w->vgpu;
+}
+
 void fz_gen(struct fz_task *t, struct fz_op *op)
 {
 	unsigned int total = 0, pick, i;
@@ -2519,10 +2729,10 @@ void fz_gen(struct fz_task *t, struct fz_op *op)
 		return;
 	}
 	for (i = 0; i < sizeof(weights) / sizeof(weights[0]); i++)
-		total += fz.vfpga ? weights[i].vfpga : weights[i].vgpu;
+		total += op_weight(&weights[i]);
 	pick = fz_below(t, total);
 	for (i = 0; i < sizeof(weights) / sizeof(weights[0]); i++) {
-		unsigned int w = fz.vfpga ? weights[i].vfpga : weights[i].vgpu;
+		unsigned int w = op_weight(&weights[i]);
 
 		if (pick < w)
 			break;

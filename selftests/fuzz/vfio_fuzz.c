@@ -327,14 +327,15 @@ static void worker_alarm(int sig)
 	(void)sig;
 	for (i = 0; i < FZ_MAX_TASKS; i++) {
 		struct fz_hb *hb = &sh->hb[i];
-		uint64_t seq = hb->seq;
+		uint64_t seq = hb->seq, start = hb->start_ms;
 
-		if (!seq || hb->pid != me || now - hb->start_ms < limit)
+		/* an operation begun since @now was read has start > now */
+		if (!seq || hb->pid != me || start > now || now - start < limit)
 			continue;
 		sa_puts("# HANG: operation ");
 		sa_putu(seq);
 		sa_puts(" has run for ");
-		sa_putu((now - hb->start_ms) / 1000);
+		sa_putu((now - start) / 1000);
 		sa_puts(" s: ");
 		sa_puts(sh->log[seq & (FZ_LOG_SLOTS - 1)]);
 		sa_puts("\n");
@@ -495,15 +496,39 @@ static int read_debug_locks(void)
 	return v;
 }
 
-/* Kernel messages logged since the run began, as "# kmsg: " lines. */
-static void print_kmsg(int fd, unsigned int max)
+/*
+ * The kernel's log since the run began, kept (the last KLINES lines) for the
+ * report. Some reports taint nothing (UBSAN, a DMAR fault): the lines
+ * themselves are watched too.
+ */
+#define KLINES	2048
+static char klog[KLINES][200];
+static unsigned long klines;	/* lines read so far */
+static long kreport = -1;	/* the first line that is a kernel report */
+static char kreport_line[200];
+
+static bool is_report(const char *msg)
+{
+	static const char *const marks[] = {
+		"BUG:", "WARNING:", "UBSAN:", "KASAN:", "KFENCE:", "Oops", "general protection",
+		"kernel BUG", "INFO: task", "circular locking", "DMAR: [DMA", "Call Trace:",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(msg, marks[i]))
+			return true;
+	return false;
+}
+
+/* Reads what the kernel logged since the last call; the first report line, or NULL. */
+static const char *poll_kmsg(int fd)
 {
 	char rec[2048];
-	unsigned int n = 0;
 	ssize_t len;
 
 	if (fd < 0)
-		return;
+		return NULL;
 	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
 		char *msg;
 
@@ -513,11 +538,32 @@ static void print_kmsg(int fd, unsigned int max)
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
 		msg[strcspn(msg, "\n")] = '\0';
-		if (n++ < max)
-			printf("# kmsg: %s\n", msg);
+		snprintf(klog[klines % KLINES], sizeof(klog[0]), "%.199s", msg);
+		if (kreport < 0 && is_report(msg)) {
+			kreport = klines;
+			snprintf(kreport_line, sizeof(kreport_line), "%.199s", msg);
+		}
+		klines++;
 	}
-	if (n > max)
-		printf("# kmsg: ... %u more lines\n", n - max);
+	return kreport >= 0 ? kreport_line : NULL;
+}
+
+/* The kernel's messages as "# kmsg: " lines: from just before its first report, or the last. */
+static void print_kmsg(int fd, unsigned int max)
+{
+	unsigned long first, i;
+
+	poll_kmsg(fd);
+	if (kreport >= 0)
+		first = kreport > 2 ? kreport - 2 : 0;
+	else
+		first = klines > max ? klines - max : 0;
+	if (klines > KLINES && first < klines - KLINES)
+		first = klines - KLINES;
+	for (i = first; i < klines && i < first + max; i++)
+		printf("# kmsg: %s\n", klog[i % KLINES]);
+	if (klines > first + max)
+		printf("# kmsg: ... %lu more lines\n", klines - first - max);
 }
 
 /* Where @tid of @pid waits in the kernel. */
@@ -670,18 +716,25 @@ static int supervise(pid_t worker, int kmsg)
 			snprintf(reason, sizeof(reason), "kernel-report(lockdep)");
 			break;
 		}
+		if (poll_kmsg(kmsg)) {
+			/* a report that need not taint: let it finish printing first */
+			usleep(300000);
+			poll_kmsg(kmsg);
+			snprintf(reason, sizeof(reason), "kernel-report(%.60s)", kreport_line);
+			break;
+		}
 		if (r == worker)
 			goto exited;
 		now = fz_now_ms();
 		for (i = 0; i < FZ_MAX_TASKS; i++) {
-			uint64_t seq = sh->hb[i].seq;
+			uint64_t seq = sh->hb[i].seq, start = sh->hb[i].start_ms;
 
-			if (seq && now - sh->hb[i].start_ms > grace) {
+			if (seq && start <= now && now - start > grace) {
 				snprintf(reason, sizeof(reason), "hang(op %" PRIu64 " for %" PRIu64 " s)",
-					 seq, (now - sh->hb[i].start_ms) / 1000);
+					 seq, (now - start) / 1000);
 				sh->fail_seq = seq;
 				printf("# HANG: op %" PRIu64 " (task %d) stuck for %" PRIu64 " s: %s\n", seq,
-				       i, (now - sh->hb[i].start_ms) / 1000,
+				       i, (now - start) / 1000,
 				       sh->log[seq & (FZ_LOG_SLOTS - 1)]);
 				print_stacks(worker);
 				break;
@@ -752,6 +805,11 @@ static void usage(FILE *f)
 		"  --op-timeout S    one operation longer than this is a hang (default 45)\n"
 		"  --keep-going      do not stop at the first oracle violation\n"
 		"  --upstream-races  let UNMAP_DMA calls race (deadlocks 6.12's type1 IOMMU)\n"
+		"  --iommufd         the device cdev bound to an iommufd IOAS, not a type1\n"
+		"                    container and group (as TSR_IOMMUFD=1)\n"
+		"  --parent DEV      the mdev parent (default: the card; as TESSERA_PARENT)\n"
+		"  --generic         VFIO's own rules only (automatic for another mdev driver,\n"
+		"                    e.g. --parent mtty --type mtty-2)\n"
 		"  -v                more messages (twice: every operation)\n");
 }
 
@@ -772,6 +830,9 @@ int main(int argc, char **argv)
 		{ "op-timeout", required_argument, NULL, 'o' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "upstream-races", no_argument, NULL, 'U' },
+		{ "iommufd", no_argument, NULL, 'I' },
+		{ "generic", no_argument, NULL, 'G' },
+		{ "parent", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -796,6 +857,9 @@ int main(int argc, char **argv)
 		case 'o': fz_opt.op_timeout = atoi(optarg); break;
 		case 'k': fz_opt.keep_going = true; break;
 		case 'U': fz_opt.upstream_races = true; break;
+		case 'I': setenv("TSR_IOMMUFD", "1", 1); break;
+		case 'G': fz_opt.generic = true; break;
+		case 'P': setenv("TESSERA_PARENT", optarg, 1); break;
 		case 'v': fz_opt.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -820,12 +884,14 @@ int main(int argc, char **argv)
 		fz_opt.log = logbuf;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("# vfio_fuzz: seed=%" PRIu64 " type=%s seconds=%.0f threads=%d fork=%d remove=%d%s%s\n",
-	       fz_opt.seed, fz_opt.type, fz_opt.seconds, fz_opt.threads, fz_opt.fork,
-	       fz_opt.remove, fz_opt.replay ? " replay=" : "",
+	printf("# vfio_fuzz: seed=%" PRIu64 " type=%s seconds=%.0f threads=%d fork=%d remove=%d "
+	       "iommu=%s%s%s\n", fz_opt.seed, fz_opt.type, fz_opt.seconds, fz_opt.threads,
+	       fz_opt.fork, fz_opt.remove,
+	       getenv("TSR_IOMMUFD") && !strcmp(getenv("TSR_IOMMUFD"), "1") ? "iommufd" : "type1", fz_opt.replay ? " replay=" : "",
 	       fz_opt.replay ? fz_opt.replay : "");
-	printf("# vfio_fuzz: reproduce with: vfio_fuzz --type %s --seed %" PRIu64 " --seconds %.0f\n",
-	       fz_opt.type, fz_opt.seed, fz_opt.seconds);
+	printf("# vfio_fuzz: reproduce with: vfio_fuzz --type %s --seed %" PRIu64 " --seconds %.0f%s\n",
+	       fz_opt.type, fz_opt.seed, fz_opt.seconds,
+	       getenv("TSR_IOMMUFD") && !strcmp(getenv("TSR_IOMMUFD"), "1") ? " --iommufd" : "");
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
