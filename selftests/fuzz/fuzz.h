@@ -85,6 +85,8 @@ struct fz_state {
 	uint32_t functions;
 	uint64_t capacity;
 	uint32_t max_entries;	/* tessera.ko max_ring_entries */
+	uint64_t max_trap_cmds;	/* tessera.ko max_trap_cmds */
+	uint64_t max_shadow_bytes; /* tessera.ko max_shadow_kib, in bytes */
 	struct fz_slot slot[FZ_NSLOTS];
 	uint32_t ring_entries;	/* 0: no ring we know of */
 	bool ring_std;		/* the ring is the standard one, at FZ_RING_IOVA */

@@ -2282,6 +2282,12 @@ static int read_model(struct fz_task *t)
 			m &= m - 1;
 		fz.max_entries = m;
 	}
+	fz.max_trap_cmds = 16384;
+	if (!tsr_sysfs_read("/sys/module/tessera/parameters/max_trap_cmds", buf, sizeof(buf)))
+		fz.max_trap_cmds = strtoull(buf, NULL, 0);
+	fz.max_shadow_bytes = 4096 << 10;
+	if (!tsr_sysfs_read("/sys/module/tessera/parameters/max_shadow_kib", buf, sizeof(buf)))
+		fz.max_shadow_bytes = strtoull(buf, NULL, 0) << 10;
 	if (tsr_bar2_map(&fz.inst))
 		fz.inst.bar2 = NULL;
 	(void)path;

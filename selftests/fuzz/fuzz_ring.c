@@ -687,6 +687,72 @@ static void chaos_cmd(struct gen *g, struct plan *p)
 	}
 }
 
+/* ---- the trap budget: what max_trap_cmds bounds ---- */
+
+/* The fuzzer's own view of guest memory at @iova, or NULL. */
+static const void *guest_bytes(uint64_t iova, uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < FZ_NSLOTS; i++) {
+		const struct fz_slot *s = &fz.slot[i];
+		uint64_t end = s->iova + (s->va_len < s->size ? s->va_len : s->size);
+
+		if (s->mapped && s->va && iova >= s->iova && len <= end - iova && iova < end)
+			return (const uint8_t *)s->va + (iova - s->iova);
+	}
+	return NULL;
+}
+
+#define TRAP_UNKNOWN	UINT64_MAX
+
+/*
+ * The batch commands the audit copies for @c at @depth, nested ones
+ * included: what one doorbell may make it see at most max_trap_cmds of.
+ * Every BATCH the audit could accept counts, so the figure is exact when
+ * everything ran and an upper bound when something was refused; counting
+ * stops once it passes @cap. TRAP_UNKNOWN: a list the fuzzer cannot read.
+ */
+static uint64_t trap_cmds(const struct tessera_cmd *c, unsigned int depth, uint64_t cap)
+{
+	const uint8_t *list;
+	uint64_t n, i, total, sub;
+
+	if (c->opcode != TESSERA_OP_BATCH || depth >= TESSERA_MAX_BATCH_DEPTH || !c->arg[1] ||
+	    c->arg[1] > TESSERA_MAX_BATCH_CMDS)
+		return 0;
+	n = c->arg[1];
+	list = guest_bytes(c->arg[0], n * TESSERA_CMD_SIZE);
+	if (!list)
+		return TRAP_UNKNOWN;
+	total = n;
+	for (i = 0; i < n && total <= cap; i++) {
+		struct tessera_cmd child;
+
+		memcpy(&child, list + i * TESSERA_CMD_SIZE, sizeof(child));
+		sub = trap_cmds(&child, depth + 1, cap - total);
+		if (sub == TRAP_UNKNOWN)
+			return TRAP_UNKNOWN;
+		total += sub;
+	}
+	return total;
+}
+
+static uint64_t trap_add(uint64_t a, uint64_t b)
+{
+	return a == TRAP_UNKNOWN || b == TRAP_UNKNOWN ? TRAP_UNKNOWN : a + b;
+}
+
+/*
+ * Whether a checked submission may meet the shadow cap: it starts with the
+ * work before it retired, so it holds only the shadow ring and its own
+ * batches, at most max_trap_cmds commands.
+ */
+static bool fz_shadow_limit_reachable(void)
+{
+	return (fz.max_trap_cmds + fz.ring_entries) * TESSERA_CMD_SIZE >= fz.max_shadow_bytes;
+}
+
 /* ---- the ring ---- */
 
 static bool ring_valid(uint64_t base, uint32_t e)
@@ -844,6 +910,7 @@ static const char *verdict_name(int v)
 void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int mode)
 {
 	struct plan plan[64];
+	uint64_t trap[64];	/* trap_cmds() of entries 0..i together */
 	struct gen g;
 	struct flipper fl;
 	pthread_t flth;
@@ -851,7 +918,7 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 	uint32_t e, tail0, cmds0, st, code, fidx, k, cmds, head, last_head;
 	uint64_t fence, v, marker, deadline, still_since;
 	volatile uint64_t *mk;
-	int r = -1;
+	int r = -1, flip_at = -1;
 	unsigned int i;
 
 	memset(&g, 0, sizeof(g));
@@ -981,8 +1048,10 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 		fl.bad = plan[63].c;
 		plan[k].verdict = V_MAYBE;
 		plan[k].what = "an entry rewritten during the doorbell";
-		if (!pthread_create(&flth, NULL, flip_thread, &fl))
+		if (!pthread_create(&flth, NULL, flip_thread, &fl)) {
 			flipping = true;
+			flip_at = k;
+		}
 		usleep(50);
 		r = -1;
 		for (i = 0; i <= n; i++)
@@ -990,6 +1059,17 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 				r = i;
 				break;
 			}
+	}
+	for (i = 0; i <= n; i++) {
+		uint64_t w = trap_cmds(&plan[i].c, 0, fz.max_trap_cmds + 1);
+
+		/*
+		 * The host may copy a torn mix of the two versions of a
+		 * rewritten entry: a BATCH with any address and length.
+		 */
+		if ((int)i == flip_at)
+			w = TRAP_UNKNOWN;
+		trap[i] = trap_add(i ? trap[i - 1] : 0, w);
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	fz_reg_wr(TESSERA_VF_RING_TAIL, (tail0 + n + 1) % e);
@@ -1047,12 +1127,32 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 			fz_fail(t, "fault 0x%x at ring index %u, outside the %u entries submitted at %u",
 				code, fidx, n + 1, tail0);
 		} else if (code >= TESSERA_VF_REJECT_BASE) {
-			if (code < TESSERA_VF_REJECT_OPCODE || code > TESSERA_VF_REJECT_UNMAPPED)
+			if (code < TESSERA_VF_REJECT_OPCODE || code > TESSERA_VF_REJECT_TRAP_LIMIT)
 				fz_fail(t, "unknown reject code 0x%x at entry %u", code, k);
+			else if (code == TESSERA_VF_REJECT_SHADOW_LIMIT && !fz_shadow_limit_reachable())
+				fz_fail(t, "entry %u refused with SHADOW_LIMIT, but one doorbell's "
+					"batches (at most max_trap_cmds %" PRIu64 ") and the ring fit "
+					"in max_shadow_kib, and the work before it retired", k,
+					fz.max_trap_cmds);
+			else if (code == TESSERA_VF_REJECT_MEMLOCK && geteuid() == 0)
+				fz_fail(t, "entry %u refused with MEMLOCK, but the fuzzer runs as root, "
+					"whose pins RLIMIT_MEMLOCK does not limit", k);
 			else if (r >= 0 && (int)k > r)
 				fz_fail(t, "entry %d (%s) must be refused, yet the audit went on to "
 					"refuse entry %u (0x%x) after it", r, plan[r].what, k, code);
-			else if (plan[k].verdict == V_ACCEPT)
+			else if (code == TESSERA_VF_REJECT_TRAP_LIMIT) {
+				if (trap[k] <= fz.max_trap_cmds) {
+					fz_fail(t, "entry %u refused with TRAP_LIMIT, but entries 0..%u "
+						"hold %" PRIu64 " batch commands, within max_trap_cmds "
+						"%" PRIu64, k, k, trap[k], fz.max_trap_cmds);
+					for (i = 0; i <= k; i++)
+						fz_note("entry %u: %s, opcode 0x%x arg0 0x%llx arg1 "
+							"0x%llx, %" PRIu64 " so far", i, plan[i].what,
+							plan[i].c.opcode,
+							(unsigned long long)plan[i].c.arg[0],
+							(unsigned long long)plan[i].c.arg[1], trap[i]);
+				}
+			} else if (plan[k].verdict == V_ACCEPT)
 				fz_fail(t, "the audit refused entry %u, a valid %s, with 0x%x", k,
 					plan[k].what, code);
 			else if (plan[k].verdict == V_REJECT && !(plan[k].codes & CODE(code)))
@@ -1085,6 +1185,10 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 			fence, marker);
 	else if (cmds != n + 1)
 		fz_fail(t, "%u entries ran but VF_CMDS_DONE grew by %u", n + 1, cmds);
+	else if (trap[n] != TRAP_UNKNOWN && trap[n] > fz.max_trap_cmds)
+		fz_fail(t, "all %u entries ran, but their batches hold %" PRIu64 " commands, "
+			"past max_trap_cmds %" PRIu64 ": one doorbell must be refused with "
+			"TRAP_LIMIT", n + 1, trap[n], fz.max_trap_cmds);
 	else
 		fz_cov(FZ_COV_RING_RAN, 1);
 }
