@@ -139,6 +139,7 @@ enum fz_cov {
 	FZ_COV_RING_REFUSED,	/* ... refused where the spec says, nothing after it ran */
 	FZ_COV_RING_RAN,	/* ... all ran, the marker FENCE seen */
 	FZ_COV_RING_FAULT,	/* ... a command of unknown verdict faulted or was refused */
+	FZ_COV_RING_TRAP_LIMIT,	/* ... refused where the doorbell's batches passed max_trap_cmds */
 	FZ_COV_LOAD,		/* vFPGA loads checked */
 	FZ_COV_JOB,		/* vFPGA jobs checked */
 	FZ_COV_DOORBELLS,	/* the mediator's counters (sysfs), summed over instances */

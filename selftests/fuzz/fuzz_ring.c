@@ -53,6 +53,8 @@ struct gen {
 	struct batch_area ba;
 	bool hole_mapped;	/* someone mapped the never-mapped hole */
 	bool heavy;
+	bool reuse;		/* this submission may run one long list many times */
+	uint64_t long_list;	/* that list: TESSERA_MAX_BATCH_CMDS NOPs, or 0 */
 };
 
 static uint64_t g_rand(struct gen *g)
@@ -542,7 +544,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 	unsigned int i, n;
 
 	memset(p, 0, sizeof(*p));
-	switch (g_below(g, 6)) {
+	switch (g_below(g, g->reuse ? 7 : 6)) {
 	case 0: {
 		/* a loop: a list whose one command is a BATCH of itself */
 		a1 = batch_alloc(g, 1, &l1);
@@ -637,6 +639,34 @@ static void batch_structure(struct gen *g, struct plan *p)
 		if (g->hole_mapped || fz.slot[4].mapped || fz.slot[5].mapped || fz.slot[6].mapped ||
 		    fz.slot[7].mapped)
 			p->verdict = V_MAYBE;	/* something may be mapped right after it */
+		return;
+	case 6:
+		/*
+		 * One long list run n times from a list of n BATCHes: from n = 4
+		 * that passes max_trap_cmds (at its default), which the oracle
+		 * then expects refused.
+		 */
+		if (!g->long_list) {
+			g->long_list = batch_alloc(g, TESSERA_MAX_BATCH_CMDS, &l2);
+			if (!g->long_list)
+				break;
+			memset(l2, 0, TESSERA_MAX_BATCH_CMDS * sizeof(*l2));
+		}
+		n = 1 + g_below(g, 8);
+		a1 = batch_alloc(g, n, &l1);
+		if (!a1)
+			break;
+		for (i = 0; i < n; i++) {
+			memset(&l1[i], 0, sizeof(l1[i]));
+			l1[i].opcode = TESSERA_OP_BATCH;
+			l1[i].arg[0] = g->long_list;
+			l1[i].arg[1] = TESSERA_MAX_BATCH_CMDS;
+		}
+		p->c.opcode = TESSERA_OP_BATCH;
+		p->c.arg[0] = a1;
+		p->c.arg[1] = n;
+		p->verdict = V_ACCEPT;
+		p->what = "a list running one long list n times";
 		return;
 	default:
 		break;
@@ -924,6 +954,7 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 	memset(&g, 0, sizeof(g));
 	fz_seed_task(&g.r, subseed, 99);
 	g.heavy = fz_opt.heavy;
+	g.reuse = !(subseed % 4);
 	if (fz.vfpga) {
 		fz_reg_wr(TESSERA_VF_RING_TAIL, subseed % 64);	/* no ring: nothing happens */
 		return;
@@ -1141,6 +1172,7 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 				fz_fail(t, "entry %d (%s) must be refused, yet the audit went on to "
 					"refuse entry %u (0x%x) after it", r, plan[r].what, k, code);
 			else if (code == TESSERA_VF_REJECT_TRAP_LIMIT) {
+				fz_cov(FZ_COV_RING_TRAP_LIMIT, trap[k] > fz.max_trap_cmds);
 				if (trap[k] <= fz.max_trap_cmds) {
 					fz_fail(t, "entry %u refused with TRAP_LIMIT, but entries 0..%u "
 						"hold %" PRIu64 " batch commands, within max_trap_cmds "

@@ -656,9 +656,10 @@ static void print_coverage(void)
 
 	printf("# vfio_fuzz: strict operations %" PRIu64 "; rings checked %" PRIu64 " (refused as the "
 	       "spec says %" PRIu64 ", ran to the marker %" PRIu64 ", unknown verdicts faulted %" PRIu64
-	       "); vFPGA loads checked %" PRIu64 ", jobs checked %" PRIu64 "\n", c[FZ_COV_STRICT],
-	       c[FZ_COV_RING], c[FZ_COV_RING_REFUSED], c[FZ_COV_RING_RAN], c[FZ_COV_RING_FAULT],
-	       c[FZ_COV_LOAD], c[FZ_COV_JOB]);
+	       ", past the trap budget %" PRIu64 "); vFPGA loads checked %" PRIu64 ", jobs checked %"
+	       PRIu64 "\n", c[FZ_COV_STRICT], c[FZ_COV_RING], c[FZ_COV_RING_REFUSED],
+	       c[FZ_COV_RING_RAN], c[FZ_COV_RING_FAULT], c[FZ_COV_RING_TRAP_LIMIT], c[FZ_COV_LOAD],
+	       c[FZ_COV_JOB]);
 	printf("# vfio_fuzz: the mediator counted doorbells %" PRIu64 ", commands accepted %" PRIu64
 	       ", rejects %" PRIu64 ", card faults %" PRIu64 "\n", c[FZ_COV_DOORBELLS],
 	       c[FZ_COV_COMMANDS], c[FZ_COV_REJECTS], c[FZ_COV_CARD_FAULTS]);
