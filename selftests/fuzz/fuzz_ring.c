@@ -537,6 +537,19 @@ static void hostile_cmd(struct gen *g, struct plan *p, unsigned int depth)
 
 /* ---- batch structures: nesting, loops, lengths ---- */
 
+/* @n entries of @list, each a BATCH of the @count commands at @addr. */
+static void batches_of(struct tessera_cmd *list, unsigned int n, uint64_t addr, uint32_t count)
+{
+	unsigned int i;
+
+	memset(list, 0, (size_t)n * sizeof(*list));
+	for (i = 0; i < n; i++) {
+		list[i].opcode = TESSERA_OP_BATCH;
+		list[i].arg[0] = addr;
+		list[i].arg[1] = count;
+	}
+}
+
 static void batch_structure(struct gen *g, struct plan *p)
 {
 	struct tessera_cmd *l1, *l2;
@@ -573,12 +586,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 			good_cmd(g, &s, TESSERA_MAX_BATCH_DEPTH);
 			l2[i] = s.c;
 		}
-		for (i = 0; i < n; i++) {
-			memset(&l1[i], 0, sizeof(l1[i]));
-			l1[i].opcode = TESSERA_OP_BATCH;
-			l1[i].arg[0] = a2;
-			l1[i].arg[1] = 4;
-		}
+		batches_of(l1, n, a2, 4);
 		p->c.opcode = TESSERA_OP_BATCH;
 		p->c.arg[0] = a1;
 		p->c.arg[1] = n;
@@ -596,11 +604,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 			a2 = batch_alloc(g, n, &l2);
 			if (a2) {
 				memset(l2, 0, (size_t)n * sizeof(*l2));
-				for (i = 0; i < n; i++) {
-					l1[i].opcode = TESSERA_OP_BATCH;
-					l1[i].arg[0] = a2;
-					l1[i].arg[1] = n;
-				}
+				batches_of(l1, n, a2, n);
 			}
 		}
 		p->c.opcode = TESSERA_OP_BATCH;
@@ -656,12 +660,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 		a1 = batch_alloc(g, n, &l1);
 		if (!a1)
 			break;
-		for (i = 0; i < n; i++) {
-			memset(&l1[i], 0, sizeof(l1[i]));
-			l1[i].opcode = TESSERA_OP_BATCH;
-			l1[i].arg[0] = g->long_list;
-			l1[i].arg[1] = TESSERA_MAX_BATCH_CMDS;
-		}
+		batches_of(l1, n, g->long_list, TESSERA_MAX_BATCH_CMDS);
 		p->c.opcode = TESSERA_OP_BATCH;
 		p->c.arg[0] = a1;
 		p->c.arg[1] = n;
