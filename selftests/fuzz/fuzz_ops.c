@@ -681,6 +681,8 @@ static void exec_set_irqs(struct fz_task *t, const struct fz_op *op)
 
 /* ---- VFIO_DEVICE_RESET ---- */
 
+static void bar2_reads_zero(struct fz_task *t, const char *who);
+
 static void exec_reset(struct fz_task *t, const struct fz_op *op)
 {
 	uint64_t pinned;
@@ -697,6 +699,8 @@ static void exec_reset(struct fz_task *t, const struct fz_op *op)
 	fz_checked();
 	if (!fz_sysfs_u64("pinned_pages", &pinned) && pinned)
 		fz_fail(t, "DEVICE_RESET left %" PRIu64 " guest pages pinned", pinned);
+	if (!fz.generic)
+		bar2_reads_zero(t, "after DEVICE_RESET");
 	if (!fz.vfpga && !fz.generic) {
 		uint32_t st = fz_reg(TESSERA_VF_STATUS);
 
@@ -2295,12 +2299,33 @@ static int read_model(struct fz_task *t)
 	return 0;
 }
 
+/*
+ * Device memory reads zero at its start, middle and end: what a new
+ * instance, a reopened one and one after VFIO_DEVICE_RESET must show.
+ */
+static void bar2_reads_zero(struct fz_task *t, const char *who)
+{
+	uint64_t offs[3] = { 0, fz.vram_size / 2, fz.vram_size - 4096 }, nz;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < 3 && fz.vram_size >= 4096; i++) {
+		if (fz_region_rw(VFIO_PCI_BAR2_REGION_INDEX, false, offs[i] & ~4095ull, scratch_page,
+				 4096, &err) != 4096)
+			continue;
+		fz_checked();
+		nz = tsr_count_not_byte(scratch_page, 4096, 0);
+		if (nz)
+			fz_fail(t, "%s: device memory at 0x%" PRIx64 " holds %" PRIu64 " non-zero "
+				"bytes of an earlier user", who, (uint64_t)(offs[i] & ~4095ull), nz);
+	}
+}
+
 /* A fresh instance shows nothing of whoever had its context, slice or regions. */
 static void fresh_checks(struct fz_task *t)
 {
 	uint64_t fence = fz_reg64(TESSERA_VF_FENCE_LO), busy = fz_reg64(TESSERA_VF_BUSY_NS_LO);
 	uint32_t cmds = fz_reg(TESSERA_VF_CMDS_DONE), st = fz_reg(TESSERA_VF_STATUS), i;
-	uint64_t offs[3] = { 0, fz.vram_size / 2, fz.vram_size - 4096 }, nz;
 
 	fz_checked();
 	if (!fz.vfpga && (fence || cmds || busy || st))
@@ -2314,17 +2339,7 @@ static void fresh_checks(struct fz_task *t)
 			fz_fail(t, "a new instance's region %u reads function %u config status %u", i,
 				f, cs);
 	}
-	for (i = 0; i < 3 && fz.vram_size >= 4096; i++) {
-		int err;
-
-		if (fz_region_rw(VFIO_PCI_BAR2_REGION_INDEX, false, offs[i] & ~4095ull, scratch_page,
-				 4096, &err) != 4096)
-			continue;
-		nz = tsr_count_not_byte(scratch_page, 4096, 0);
-		if (nz)
-			fz_fail(t, "a new instance's device memory at 0x%" PRIx64 " holds %" PRIu64
-				" non-zero bytes of its previous tenant", (uint64_t)(offs[i] & ~4095ull), nz);
-	}
+	bar2_reads_zero(t, "a new instance");
 	fz.fresh = false;
 }
 
@@ -2470,6 +2485,8 @@ static void exec_reopen(struct fz_task *t, const struct fz_op *op)
 		if (st)
 			fz_fail(t, "a reopened instance reads VF_STATUS 0x%x, not its reset state", st);
 	}
+	if (!fz.generic && t->strict)
+		bar2_reads_zero(t, "a reopened instance");
 	fz.dirty = true;
 }
 
