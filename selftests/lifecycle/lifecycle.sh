@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Instance and module lifecycle under stress, run inside the test host with
-# the card attached and tessera.ko loaded (scripts/suites/58-lifecycle.sh):
+# the card attached and tessera.ko loaded (scripts/suites/53-lifecycle.sh):
 #
 #   - create-until-full, for every mdev type: instances until
 #     available_instances is 0, each taking one; the next create fails with
