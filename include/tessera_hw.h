@@ -499,6 +499,7 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_REJECT_SHADOW_LIMIT	0x109	/* the instance's shadow-memory cap is reached */
 #define TESSERA_VF_REJECT_MEMLOCK	0x10a	/* pin refused: the process's RLIMIT_MEMLOCK */
 #define TESSERA_VF_REJECT_TRAP_LIMIT	0x10b	/* one doorbell carries too many commands */
+#define TESSERA_VF_REJECT_NOMEM		0x10c	/* host memory refused: the process's memory.max */
 
 /*
  * vFPGA instances (TESSERA_VF_CAP_REGIONS) add region blocks to the register

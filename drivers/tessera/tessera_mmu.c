@@ -36,22 +36,29 @@ struct tessera_pt {
 /* Page-table pages of every context: the debug suites check it returns. */
 atomic_long_t tessera_mmu_tables = ATOMIC_LONG_INIT(0);
 
+/*
+ * Tables are made while a guest's doorbell is handled: charged to the
+ * caller's memory cgroup, and failing (the command is refused) rather than
+ * invoking the OOM killer, as the mediator's shadow buffers do.
+ */
+#define TESSERA_PT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 static struct tessera_pt *tessera_pt_alloc(struct tessera_mmu *mmu, unsigned int level)
 {
 	struct tessera_pt *pt;
 
-	pt = kzalloc(sizeof(*pt), GFP_KERNEL_ACCOUNT);
+	pt = kzalloc(sizeof(*pt), TESSERA_PT_GFP);
 	if (!pt)
 		return NULL;
 	pt->level = level;
 	INIT_LIST_HEAD(&pt->unlinked);
 	pt->entries = dma_alloc_coherent(mmu->dev, TESSERA_PAGE_SIZE, &pt->dma,
-					 GFP_KERNEL_ACCOUNT);
+					 TESSERA_PT_GFP);
 	if (!pt->entries)
 		goto err_free;
 	if (level) {
 		pt->children = kcalloc(TESSERA_PT_ENTRIES, sizeof(*pt->children),
-				       GFP_KERNEL_ACCOUNT);
+				       TESSERA_PT_GFP);
 		if (!pt->children)
 			goto err_dma;
 	}

@@ -60,6 +60,15 @@ atomic_long_t tessera_submit_shadow_pages = ATOMIC_LONG_INIT(0);
 /* Guest pages pinned by every instance. */
 atomic_long_t tessera_submit_pinned_pages = ATOMIC_LONG_INIT(0);
 
+/*
+ * Host memory the mediator takes on a guest's behalf while it handles a
+ * doorbell or a ring configuration: charged to the memory cgroup of the
+ * process driving the instance, and allowed to fail instead of invoking the
+ * OOM killer (the cgroup's or the host's), so that a tenant at its
+ * memory.max gets TESSERA_VF_REJECT_NOMEM rather than a kill of some process.
+ */
+#define TESSERA_GUEST_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 /* The host's part of an instance's device address space. */
 #define TESSERA_HOST_DVA_BASE	TESSERA_VF_DVA_GUEST_LIMIT
 #define TESSERA_HOST_DVA_SIZE	(TESSERA_DVA_PAGED_LIMIT - TESSERA_VF_DVA_GUEST_LIMIT)
@@ -132,26 +141,39 @@ static void tessera_shadow_free(struct tessera_vgpu *vg, struct tessera_shadow_b
 	kfree(buf);
 }
 
+/*
+ * A shadow buffer of @bytes. ERR_PTR(-ENOSPC): the instance's cap or its
+ * device address space is spent; -ENOMEM: the host (the caller's memory
+ * cgroup) would not give the memory.
+ */
 static struct tessera_shadow_buf *tessera_shadow_alloc(struct tessera_vgpu *vg, size_t bytes)
 {
 	struct tessera_shadow_buf *buf;
+	int err = -ENOMEM;
 	ktime_t start;
 	size_t off;
 
 	if (vg->sub.shadow_bytes + PAGE_ALIGN(bytes) > (u64)max_shadow_kib * SZ_1K)
 		return ERR_PTR(-ENOSPC);
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
+	buf = kzalloc(sizeof(*buf), TESSERA_GUEST_GFP);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->size = PAGE_ALIGN(bytes);
-	/* Charged to the memory cgroup of the process that drives the instance. */
+	/*
+	 * Charged to the memory cgroup of the process that drives the
+	 * instance: without an IOMMU, dma-direct allocates with alloc_pages()
+	 * and this gfp (the Debian and debug kernels have no CMA area, whose
+	 * pages would not be charged); with one, iommu-dma does the same.
+	 */
 	buf->va = dma_alloc_coherent(tessera_submit_dev(vg), buf->size, &buf->dma,
-				     GFP_KERNEL_ACCOUNT);
+				     TESSERA_GUEST_GFP);
 	if (!buf->va)
 		goto err_free;
 	buf->dva = gen_pool_alloc(vg->sub.dva_pool, buf->size);
-	if (!buf->dva)
+	if (!buf->dva) {
+		err = -ENOSPC;
 		goto err_dma;
+	}
 
 	start = ktime_get();
 	for (off = 0; off < buf->size; off += TESSERA_PAGE_SIZE) {
@@ -175,7 +197,7 @@ err_dma:
 	dma_free_coherent(tessera_submit_dev(vg), buf->size, buf->va, buf->dma);
 err_free:
 	kfree(buf);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(err);
 }
 
 static void tessera_submit_free_batches(struct tessera_vgpu *vg)
@@ -232,6 +254,7 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 	struct device *dev = tessera_submit_dev(vg);
 	dma_addr_t iova = (dma_addr_t)pfn << PAGE_SHIFT;
 	struct tessera_pin *pin;
+	u32 code = TESSERA_VF_REJECT_PIN_LIMIT;
 	bool writable = true;
 	ktime_t start;
 	int ret;
@@ -239,9 +262,9 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 	if (sub->pinned_pages >= sub->pin_limit)
 		return TESSERA_VF_REJECT_PIN_LIMIT;
 
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	pin = kzalloc(sizeof(*pin), TESSERA_GUEST_GFP);
 	if (!pin)
-		return TESSERA_VF_REJECT_PIN_LIMIT;
+		return TESSERA_VF_REJECT_NOMEM;
 
 	start = ktime_get();
 	/* Writable if the guest's DMA mapping allows it, else read-only. */
@@ -252,10 +275,19 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 	}
 	if (ret != 1) {
 		kfree(pin);
-		/* -EINVAL: the guest never mapped the IOVA, a guest error. */
-		if (ret == -EINVAL)
+		/*
+		 * The guest never mapped the IOVA, a guest error: -EINVAL from
+		 * type1, -ENOENT from iommufd.
+		 */
+		if (ret == -EINVAL || ret == -ENOENT)
 			return TESSERA_VF_REJECT_RANGE;
-		/* -ENOMEM: the process's RLIMIT_MEMLOCK is spent. */
+		/*
+		 * -ENOMEM: the pin would take the process past its
+		 * RLIMIT_MEMLOCK (type1: the mm's locked_vm; iommufd: the
+		 * user's, as the device cdev accounts by default). Both check
+		 * the limit of the process that mapped the IOVA, when the page
+		 * is pinned, not when it is mapped.
+		 */
 		if (ret == -ENOMEM)
 			return TESSERA_VF_REJECT_MEMLOCK;
 		dev_warn_ratelimited(&vg->mdev->dev,
@@ -270,12 +302,14 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 		goto err_unpin;
 	tessera_stat_add_since(&vg->stats.pin_ns, start);
 
+	/* Past here a failure is host memory for tables or the index. */
+	code = TESSERA_VF_REJECT_NOMEM;
 	start = ktime_get();
 	if (tessera_mmu_map(&vg->mmu, iova, pin->dma, writable))
 		goto err_dma;
 	tessera_stat_add_since(&vg->stats.map_ns, start);
 
-	if (xa_err(xa_store(&sub->pins, pfn, pin, GFP_KERNEL_ACCOUNT)))
+	if (xa_err(xa_store(&sub->pins, pfn, pin, TESSERA_GUEST_GFP)))
 		goto err_mmu;
 	sub->pinned_pages++;
 	atomic_long_inc(&tessera_submit_pinned_pages);
@@ -289,7 +323,7 @@ err_dma:
 err_unpin:
 	vfio_unpin_pages(&vg->vdev, iova, 1);
 	kfree(pin);
-	return TESSERA_VF_REJECT_PIN_LIMIT;
+	return code;
 }
 
 static bool tessera_submit_unmapping(const struct tessera_submit *sub, unsigned long pfn)
@@ -389,7 +423,7 @@ static int tessera_submit_batch(struct tessera_vgpu *vg, u64 gaddr, u32 count,
 	buf = tessera_shadow_alloc(vg, (size_t)count * TESSERA_CMD_SIZE);
 	if (IS_ERR(buf)) {
 		rej->code = PTR_ERR(buf) == -ENOSPC ? TESSERA_VF_REJECT_SHADOW_LIMIT :
-						      TESSERA_VF_REJECT_BATCH;
+						      TESSERA_VF_REJECT_NOMEM;
 		rej->addr = gaddr;
 		return PTR_ERR(buf);
 	}

@@ -1157,7 +1157,7 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 			fz_fail(t, "fault 0x%x at ring index %u, outside the %u entries submitted at %u",
 				code, fidx, n + 1, tail0);
 		} else if (code >= TESSERA_VF_REJECT_BASE) {
-			if (code < TESSERA_VF_REJECT_OPCODE || code > TESSERA_VF_REJECT_TRAP_LIMIT)
+			if (code < TESSERA_VF_REJECT_OPCODE || code > TESSERA_VF_REJECT_NOMEM)
 				fz_fail(t, "unknown reject code 0x%x at entry %u", code, k);
 			else if (code == TESSERA_VF_REJECT_SHADOW_LIMIT && !fz_shadow_limit_reachable())
 				fz_fail(t, "entry %u refused with SHADOW_LIMIT, but one doorbell's "
