@@ -73,7 +73,8 @@ void tessera_fpga_image_free(struct tessera_fpga_image *img)
 	WARN_ON(img->mapped);
 	if (img->vaddr)
 		vunmap(img->vaddr);
-	for (i = 0; i < img->npages; i++)
+	/* A copy whose page array could not be allocated has no pages. */
+	for (i = 0; img->pages && i < img->npages; i++)
 		if (img->pages[i])
 			__free_page(img->pages[i]);
 	kvfree(img->pages);
