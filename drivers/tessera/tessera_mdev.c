@@ -53,24 +53,43 @@ static ssize_t tessera_mdev_show_description(struct mdev_type *mtype, char *buf)
 			  type->weight, tessera_submit_max_entries());
 }
 
-static int tessera_mdev_probe(struct mdev_device *mdev)
+/**
+ * tessera_mdev_register() - register a new instance's VFIO device
+ * @mdev: the instance's mdev
+ * @vg: its state, from vfio_alloc_device()
+ *
+ * The device set is assigned here, not left to the registration: 6.12's
+ * __vfio_register_dev() ignores vfio_assign_device_set() failing to
+ * allocate, and the device then registers with no set, which the first
+ * VFIO_DEVICE_BIND_IOMMUFD dereferences. On failure @vg is put.
+ *
+ * Return: 0 or a negative errno.
+ */
+int tessera_mdev_register(struct mdev_device *mdev, struct tessera_vgpu *vg)
 {
-	struct tessera_vgpu *vg;
 	int ret;
 
-	if (tessera_vfpga_is_type(mdev->type))
-		return tessera_vfpga_probe(mdev);
-	vg = vfio_alloc_device(tessera_vgpu, vdev, &mdev->dev, &tessera_vgpu_ops);
-	if (IS_ERR(vg))
-		return PTR_ERR(vg);
-
-	ret = vfio_register_emulated_iommu_dev(&vg->vdev);
+	ret = vfio_assign_device_set(&vg->vdev, &vg->vdev);
+	if (!ret)
+		ret = vfio_register_emulated_iommu_dev(&vg->vdev);
 	if (ret) {
 		vfio_put_device(&vg->vdev);
 		return ret;
 	}
 	dev_set_drvdata(&mdev->dev, vg);
 	return 0;
+}
+
+static int tessera_mdev_probe(struct mdev_device *mdev)
+{
+	struct tessera_vgpu *vg;
+
+	if (tessera_vfpga_is_type(mdev->type))
+		return tessera_vfpga_probe(mdev);
+	vg = vfio_alloc_device(tessera_vgpu, vdev, &mdev->dev, &tessera_vgpu_ops);
+	if (IS_ERR(vg))
+		return PTR_ERR(vg);
+	return tessera_mdev_register(mdev, vg);
 }
 
 static void tessera_mdev_remove(struct mdev_device *mdev)

@@ -54,7 +54,10 @@ struct tessera_mediator {
 	bool registered;
 };
 
+struct tessera_vgpu;
+
 int tessera_mdev_init(struct tessera_device *tdev);
+int tessera_mdev_register(struct mdev_device *mdev, struct tessera_vgpu *vg);
 void tessera_mdev_fini(struct tessera_device *tdev);
 int tessera_mdev_register_driver(void);
 void tessera_mdev_unregister_driver(void);

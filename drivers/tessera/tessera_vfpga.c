@@ -1120,16 +1120,9 @@ static const struct vfio_device_ops tessera_vfpga_ops = {
 int tessera_vfpga_probe(struct mdev_device *mdev)
 {
 	struct tessera_vfpga *vf;
-	int ret;
 
 	vf = vfio_alloc_device(tessera_vfpga, vg.vdev, &mdev->dev, &tessera_vfpga_ops);
 	if (IS_ERR(vf))
 		return PTR_ERR(vf);
-	ret = vfio_register_emulated_iommu_dev(&vf->vg.vdev);
-	if (ret) {
-		vfio_put_device(&vf->vg.vdev);
-		return ret;
-	}
-	dev_set_drvdata(&mdev->dev, &vf->vg);
-	return 0;
+	return tessera_mdev_register(mdev, &vf->vg);
 }
