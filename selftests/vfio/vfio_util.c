@@ -305,6 +305,23 @@ struct tsr_vfio_device_attach_iommufd_pt {
 	uint32_t pt_id;
 };
 
+void (*tsr_open_hook)(bool after);
+
+/* An ioctl of tsr_instance_open() that runs the driver's open_device. */
+static int open_hook_ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret, err;
+
+	if (tsr_open_hook)
+		tsr_open_hook(false);
+	ret = ioctl(fd, request, arg);
+	err = errno;
+	if (tsr_open_hook)
+		tsr_open_hook(true);
+	errno = err;
+	return ret;
+}
+
 /* The instance's /dev/vfio/devices/vfioN, bound to a fresh iommufd IOAS. */
 static int open_iommufd(struct tsr_instance *inst)
 {
@@ -337,7 +354,7 @@ static int open_iommufd(struct tsr_instance *inst)
 	if (inst->device_fd < 0)
 		return diag(errno, "open %s", path);
 	bind.iommufd = inst->container_fd;
-	if (ioctl(inst->device_fd, TSR_VFIO_DEVICE_BIND_IOMMUFD, &bind))
+	if (open_hook_ioctl(inst->device_fd, TSR_VFIO_DEVICE_BIND_IOMMUFD, &bind))
 		return diag(errno, "VFIO_DEVICE_BIND_IOMMUFD");
 	attach.pt_id = inst->ioas_id;
 	if (ioctl(inst->device_fd, TSR_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
@@ -400,7 +417,7 @@ int tsr_instance_open(struct tsr_instance *inst)
 		return diag(errno, "SET_IOMMU type1%s",
 			    iommu_type == VFIO_TYPE1v2_IOMMU ? "v2" : "");
 
-	inst->device_fd = ioctl(inst->group_fd, VFIO_GROUP_GET_DEVICE_FD, inst->uuid);
+	inst->device_fd = open_hook_ioctl(inst->group_fd, VFIO_GROUP_GET_DEVICE_FD, inst->uuid);
 	if (inst->device_fd < 0)
 		return diag(errno, "GROUP_GET_DEVICE_FD %s", inst->uuid);
 opened:

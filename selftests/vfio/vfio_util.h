@@ -89,6 +89,13 @@ int tsr_find_parent(char *out, size_t len);
 int tsr_type_available(const char *parent, const char *type, long *avail);
 int tsr_instance_create(struct tsr_instance *inst, const char *type);
 int tsr_instance_open(struct tsr_instance *inst);
+/*
+ * If set, called right before (@after false) and right after (@after true)
+ * the one syscall of tsr_instance_open() that runs the driver's
+ * open_device: VFIO_DEVICE_BIND_IOMMUFD, or VFIO_GROUP_GET_DEVICE_FD with
+ * type1. The fault-injection sweep (selftests/faultinj/) arms fail-nth there.
+ */
+extern void (*tsr_open_hook)(bool after);
 void tsr_instance_close(struct tsr_instance *inst);
 int tsr_instance_remove(struct tsr_instance *inst);
 /* sets memory and bus-master enable, as guest firmware does */
