@@ -206,6 +206,22 @@ static void tessera_vcfg_init(struct tessera_vgpu *vg)
 	tessera_vcfg_put(wm, TESSERA_VCFG_EXP + PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_ASPMC, 2);
 }
 
+/**
+ * tessera_vgpu_config_save_power_on() - @vg's configuration space now is
+ * what each open and close of the device returns to
+ * @vg: the instance, being created
+ */
+void tessera_vgpu_config_save_power_on(struct tessera_vgpu *vg)
+{
+	memcpy(vg->config_power_on, vg->config, TESSERA_VCFG_SIZE);
+}
+
+static void tessera_vgpu_config_power_on(struct tessera_vgpu *vg)
+{
+	lockdep_assert_held(&vg->lock);
+	memcpy(vg->config, vg->config_power_on, TESSERA_VCFG_SIZE);
+}
+
 static void tessera_vgpu_device_reset(struct tessera_vgpu *vg);
 
 static void tessera_vcfg_write(struct tessera_vgpu *vg, unsigned int off, const u8 *data,
@@ -737,12 +753,19 @@ static long tessera_vgpu_ioctl(struct vfio_device *vdev, unsigned int cmd, unsig
 
 /* ---- Life cycle ---- */
 
+/*
+ * Open and close hand the function to a new user: as vfio-pci restores the
+ * saved configuration space, the whole of it returns to power-on (BARs,
+ * MSI address and data, latency timer, interrupt line), beside what a
+ * function reset clears.
+ */
 static int tessera_vgpu_open(struct vfio_device *vdev)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 
 	mutex_lock(&vg->lock);
 	tessera_vgpu_device_reset(vg);
+	tessera_vgpu_config_power_on(vg);
 	vg->open = true;
 	mutex_unlock(&vg->lock);
 	return 0;
@@ -754,6 +777,7 @@ static void tessera_vgpu_close(struct vfio_device *vdev)
 
 	mutex_lock(&vg->lock);
 	tessera_vgpu_device_reset(vg);
+	tessera_vgpu_config_power_on(vg);
 	tessera_vgpu_release_trigger(vg);
 	tessera_vgpu_set_req_trigger(vg, NULL);
 	vg->open = false;
@@ -802,6 +826,7 @@ static int tessera_vgpu_init(struct vfio_device *vdev)
 	if (ret)
 		goto err_mmu;
 	tessera_vcfg_init(vg);
+	tessera_vgpu_config_save_power_on(vg);
 
 	mutex_lock(&tdev->med.lock);
 	list_add_tail(&vg->node, &tdev->med.instances);

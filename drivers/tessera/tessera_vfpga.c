@@ -468,6 +468,55 @@ static void tessera_vfpga_reset(struct tessera_vfpga *vf)
 	}
 }
 
+/*
+ * Between users of the device (open and close; VFIO_DEVICE_RESET keeps the
+ * functions, as above): the regions forget their functions, arguments,
+ * results and counters, as on a new instance, since a persistent instance
+ * goes from one VM to the next. After tessera_vfpga_reset(), lock not held.
+ */
+static void tessera_vfpga_erase(struct tessera_vfpga *vf)
+{
+	struct tessera_vgpu *vg = &vf->vg;
+	unsigned long flags;
+	unsigned int i;
+
+	cancel_work_sync(&vf->finish_work);
+	/* Off the slots before the images go: the thread may be loading one. */
+	for (i = 0; i < vf->num_regions; i++)
+		if (vf->rgn[i].slot)
+			tessera_fpga_share_leave(&vf->rgn[i]);
+
+	mutex_lock(&vg->lock);
+	for (i = 0; i < vf->num_regions; i++) {
+		struct tessera_vfpga_region *vr = &vf->rgn[i];
+
+		/* RGN_RESET_CLEAR (a load still running stops), then bound again. */
+		if (!vr->slot)
+			tessera_vfpga_attach_region(vr);
+		tessera_fpga_image_release(vf, vr->loaded);
+		vr->loaded = NULL;
+		tessera_fpga_image_release(vf, vr->pending);
+		vr->pending = NULL;
+		vr->loads = 0;
+		memset(vr->args, 0, sizeof(vr->args));
+		vr->job_status = TESSERA_RGN_JOB_IDLE;
+		vr->result = 0;
+		vr->jobs_done = 0;
+		vr->fault_code = 0;
+		vr->fault_addr = 0;
+		vr->config_ns = 0;
+		vr->busy_ns = 0;
+		spin_lock_irqsave(&vg->irq_lock, flags);
+		vr->cfg_status = TESSERA_RGN_CFG_EMPTY;
+		spin_unlock_irqrestore(&vg->irq_lock, flags);
+	}
+	mutex_unlock(&vg->lock);
+
+	for (i = 0; i < vf->num_regions; i++)
+		if (vf->rgn[i].slot)
+			tessera_fpga_share_join(&vf->rgn[i], vf->rgn[i].slot);
+}
+
 /* ---- The register page ---- */
 
 /* The region block's card-side registers, kept per tenant when time-shared. */
@@ -967,6 +1016,7 @@ static int tessera_vfpga_open(struct vfio_device *vdev)
 	mutex_lock(&vf->vg.lock);
 	tessera_vfpga_reset(vf);
 	mutex_unlock(&vf->vg.lock);
+	tessera_vfpga_erase(vf);
 	ret = tessera_vgpu_ops.open_device(vdev);
 	if (ret)
 		return ret;
@@ -983,6 +1033,7 @@ static void tessera_vfpga_close(struct vfio_device *vdev)
 	mutex_lock(&vf->vg.lock);
 	tessera_vfpga_reset(vf);
 	mutex_unlock(&vf->vg.lock);
+	tessera_vfpga_erase(vf);
 	tessera_vgpu_ops.close_device(vdev);
 }
 
@@ -1022,6 +1073,7 @@ static int tessera_vfpga_init(struct vfio_device *vdev)
 	init_waitqueue_head(&vf->cfg_wq);
 	INIT_WORK(&vf->finish_work, tessera_vfpga_finish_work);
 	tessera_vfpga_patch_config(vf);
+	tessera_vgpu_config_save_power_on(&vf->vg);
 	tessera_vfpga_program_ctx(vf);
 	for (i = 0; i < vf->num_regions; i++) {
 		struct tessera_vfpga_region *vr = &vf->rgn[i];

@@ -71,14 +71,18 @@ struct tessera_vgpu_stats {
  * @lock: protects everything from here to @irq_lock: configuration space,
  *	register file, submission state, pins
  * @open: the VFIO device is open
- * @config: virtual configuration space
+ * @config: virtual configuration space, at power-on after every open and close
  * @config_wmask: bits of @config the guest may write
+ * @config_power_on: @config as the instance was created
  * @msix_table: the virtual MSI-X table (one entry), storage only
  * @ring_base: VF_RING_BASE as the guest wrote it
  * @ring_size: VF_RING_SIZE as the guest wrote it
  * @ring_enabled: the ring is configured (VF_STATUS_ENABLED)
  * @fence_latch: VF_FENCE as of the last VF_FENCE_LO read, for VF_FENCE_HI
  * @busy_latch: VF_BUSY_NS as of the last VF_BUSY_NS_LO read, for _HI
+ * @reg_busy_base: the instance's busy time at the last function reset:
+ *	VF_BUSY_NS counts from there (the host's figures do not)
+ * @reg_cmds_base: its completed commands then, for VF_CMDS_DONE
  * @sub: submission state
  *
  * @irq_lock: protects the fields below; taken in interrupt context
@@ -114,12 +118,15 @@ struct tessera_vgpu {
 	bool open;
 	u8 config[TESSERA_VCFG_SIZE];
 	u8 config_wmask[TESSERA_VCFG_SIZE];
+	u8 config_power_on[TESSERA_VCFG_SIZE];
 	u8 msix_table[TESSERA_VF_MSIX_ENTRY_SIZE];
 	u64 ring_base;
 	u32 ring_size;
 	bool ring_enabled;
 	u64 fence_latch;
 	u64 busy_latch;
+	u64 reg_busy_base;
+	u32 reg_cmds_base;
 	struct tessera_submit sub;
 
 	spinlock_t irq_lock;	/* interrupt and fault state below; irq-safe */
@@ -162,6 +169,7 @@ extern const struct vfio_device_ops tessera_vgpu_ops;
 void tessera_vgpu_raise(struct tessera_vgpu *vg, u32 bits);
 void tessera_vgpu_fault(struct tessera_vgpu *vg, u32 code, u32 index, u64 addr);
 void tessera_vgpu_reset_engine(struct tessera_vgpu *vg);
+void tessera_vgpu_config_save_power_on(struct tessera_vgpu *vg);
 
 /* tessera_vregs.c */
 int tessera_vregs_read(struct tessera_vgpu *vg, u32 offset, u32 *val);

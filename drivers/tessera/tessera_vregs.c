@@ -258,7 +258,7 @@ static u32 tessera_vreg_fence_hi(struct tessera_vgpu *vg)
 static u32 tessera_vreg_busy_lo(struct tessera_vgpu *vg)
 {
 	lockdep_assert_held(&vg->lock);
-	vg->busy_latch = tessera_vgpu_busy_ns(vg);
+	vg->busy_latch = tessera_vgpu_busy_ns(vg) - vg->reg_busy_base;
 	return lower_32_bits(vg->busy_latch);
 }
 
@@ -276,7 +276,7 @@ static void tessera_vreg_reset_wr(struct tessera_vgpu *vg, u32 val)
 
 static u32 tessera_vreg_cmds_done(struct tessera_vgpu *vg)
 {
-	return tessera_vgpu_cmds_done(vg);
+	return tessera_vgpu_cmds_done(vg) - vg->reg_cmds_base;
 }
 
 static u32 tessera_vreg_weight(struct tessera_vgpu *vg)
@@ -377,7 +377,11 @@ int tessera_vregs_write(struct tessera_vgpu *vg, u32 offset, u32 val)
 	return 0;
 }
 
-/* The register file's power-on state; the ring is torn down. */
+/*
+ * The register file's power-on state; the ring is torn down. The fence and
+ * the counters start again too: the next user of the instance (another VM)
+ * must not read this one's fence value, busy time or command count.
+ */
 void tessera_vregs_reset(struct tessera_vgpu *vg)
 {
 	unsigned long flags;
@@ -387,7 +391,12 @@ void tessera_vregs_reset(struct tessera_vgpu *vg)
 	vg->ring_base = 0;
 	vg->ring_size = 0;
 	vg->ring_enabled = false;
+	vg->fence_latch = 0;
+	vg->busy_latch = 0;
+	vg->reg_busy_base = tessera_vgpu_busy_ns(vg);
+	vg->reg_cmds_base = tessera_vgpu_cmds_done(vg);
 	spin_lock_irqsave(&vg->irq_lock, flags);
+	vg->fence_seen = false;
 	vg->int_status = 0;
 	vg->int_enable = 0;
 	vg->faulted = false;
