@@ -82,4 +82,7 @@ run_host()
 run_host vfpga-owned "" "$top/selftests/vfpga/in-host.sh" "$out"
 run_host vfpga-shared "vfpga_share=2" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_test"
 run_host vfpga-regress "" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_regress_test"
+# The marker test on time-shared regions (the selftests suite runs it owned).
+run_host vfpga-shared-marker "vfpga_share=2" "$top/selftests/vfio/run-with-watch.sh" \
+	"$out/marker_test" -v vfpga_1 -v vfpga_2 -v vfpga_4
 finish
