@@ -12,7 +12,8 @@
 #   scripts/suites/58-uapifuzz.sh [TYPE...]      e.g. `... tessera-vgpu-2`
 #
 # Environment:
-#   TESSERA_FUZZ_SECONDS   time budget per type (default 60; `make fuzz`: 600)
+#   TESSERA_FUZZ_SECONDS   time budget per type (default 30 on Debian's kernel,
+#                          60 on the debug kernel; `make fuzz`: 600)
 #   TESSERA_FUZZ_SEED      one seed for every type (default: a random one each)
 #   TESSERA_FUZZ_ARGS      more vfio_fuzz options (e.g. --threads 3 --heavy)
 #   TESSERA_FUZZ_HOSTS     per-type (default) or one
@@ -28,7 +29,8 @@
 #                          oops must be found, in a test host of its own
 #   TESSERA_KO             a tessera.ko to test as is
 #   TESSERA_CARD           the -device spec (default tessera-card)
-# A failing type's console is in .cache/suites/uapifuzz/<type>.log and its
+# A failing type's console is in .cache/suites/uapifuzz/<type>.log (on the
+# debug kernel .cache/suites/uapifuzz-debug/) and its
 # last operations in <type>.replay, for `vfio_fuzz --replay` (see
 # selftests/README.rst).
 # shellcheck source=scripts/suites/lib.sh
@@ -37,10 +39,16 @@ set -uo pipefail
 
 top=$suite_top
 out=$top/.cache/selftests
-logs=$top/.cache/suites/uapifuzz
 card=${TESSERA_CARD:-tessera-card}
-seconds=${TESSERA_FUZZ_SECONDS:-60}
 kernel=${TESSERA_TESTHOST_KERNEL:-debian}
+# The thorough run is the debug kernel's (suite 61); Debian's is its smoke.
+if [ "$kernel" = debug ]; then
+	seconds=${TESSERA_FUZZ_SECONDS:-60}
+	logs=$top/.cache/suites/uapifuzz-debug
+else
+	seconds=${TESSERA_FUZZ_SECONDS:-30}
+	logs=$top/.cache/suites/uapifuzz
+fi
 mkdir -p "$logs"
 export TESSERA_TESTHOST_KERNEL=$kernel
 # shellcheck source=selftests/fuzz/fuzz-result.sh

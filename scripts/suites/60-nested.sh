@@ -48,6 +48,7 @@ start=$SECONDS
 "$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --nested-kvm \
 	--qemu-arg -cpu --qemu-arg "$cpu" --mem 2G \
 	${NESTED_ACCEL:+--env "NESTED_ACCEL=$NESTED_ACCEL"} \
+	${TSR_IOMMUFD:+--env "TSR_IOMMUFD=$TSR_IOMMUFD"} \
 	--env "NESTED_INITRAMFS=$initramfs" \
 	--timeout "$vm_timeout" --name nested-client \
 	-- "$top/selftests/clients/nested-client.sh" >"$log" 2>&1

@@ -9,6 +9,8 @@
 #
 # Environment: NESTED_INITRAMFS (default .cache/nested/initramfs.cpio.gz),
 # NESTED_KERNEL (default Debian's vmlinuz from scripts/fetch-kernel.sh),
+# TSR_IOMMUFD (1: QEMU takes the device through -object iommufd and the
+# device cdev, as the debug test host wants, and so do the VFIO checks),
 # NESTED_ACCEL (kvm|tcg: force one; default kvm, falling back to tcg so
 # that the steps after it still run, but the fallback is a failing line),
 # TESSERA_BAR2_TOOL (default .cache/selftests/tessera-bar2).
@@ -154,14 +156,17 @@ bytes=$((1 << 20))
 # run_nested ACCEL TIMEOUT: boots the guest, output in $work/nested.ACCEL
 run_nested()
 {
-	local accel=$1 limit=$2
+	local accel=$1 limit=$2 vfio=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid")
 
+	if [ -n "${TSR_IOMMUFD:-}" ]; then
+		vfio=(-object "iommufd,id=iommufd0"
+		      -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,iommufd=iommufd0")
+	fi
 	timeout -k 5 "$limit" "$qemu" -accel "$accel" -machine q35 -m 256M -smp 1 \
 		-nographic -no-reboot -nic none -vga none \
 		-kernel "$kernel" -initrd "$initramfs" \
 		-append "console=ttyS0 quiet panic=-1 tessera.seed=$seed tessera.bytes=$bytes" \
-		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid" \
-		</dev/null >"$work/nested.$accel" 2>&1
+		"${vfio[@]}" </dev/null >"$work/nested.$accel" 2>&1
 }
 
 accel=${NESTED_ACCEL:-}
@@ -208,7 +213,7 @@ if [ -n "$why_tcg" ]; then
 else
 	ok "nested guest runs under -accel $accel${NESTED_ACCEL:+, as NESTED_ACCEL asks}"
 fi
-desc="nested guest boots under Debian's QEMU with -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid"
+desc="nested guest boots under Debian's QEMU with -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid${TSR_IOMMUFD:+,iommufd=iommufd0}"
 if grep -q 'TESSERA-NESTED end' "$out"; then
 	ok "$desc (-accel $accel)"
 else
