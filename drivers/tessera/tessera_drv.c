@@ -89,6 +89,46 @@ static int tessera_read_caps(struct tessera_device *tdev)
 	return 0;
 }
 
+static void tessera_client_release(struct device *dev)
+{
+	kfree(to_tessera_client_dev(to_auxiliary_dev(dev)));
+}
+
+/* The card's clients: one auxiliary device per kind, named tessera.<name>.<id>. */
+static struct tessera_client_dev *
+tessera_client_add(struct tessera_device *tdev, const char *name)
+{
+	struct tessera_client_dev *cdev;
+	int ret;
+
+	cdev = kzalloc(sizeof(*cdev), GFP_KERNEL);
+	if (!cdev)
+		return ERR_PTR(-ENOMEM);
+	cdev->tdev = tdev;
+	cdev->adev.name = name;
+	cdev->adev.id = pci_dev_id(tdev->pdev) | pci_domain_nr(tdev->pdev->bus) << 16;
+	cdev->adev.dev.parent = &tdev->pdev->dev;
+	cdev->adev.dev.release = tessera_client_release;
+	ret = auxiliary_device_init(&cdev->adev);
+	if (ret) {
+		kfree(cdev);
+		return ERR_PTR(ret);
+	}
+	ret = auxiliary_device_add(&cdev->adev);
+	if (ret) {
+		auxiliary_device_uninit(&cdev->adev);
+		return ERR_PTR(ret);
+	}
+	return cdev;
+}
+
+/* The client's driver is gone from the card when this returns. */
+static void tessera_client_del(struct tessera_client_dev *cdev)
+{
+	auxiliary_device_delete(&cdev->adev);
+	auxiliary_device_uninit(&cdev->adev);
+}
+
 static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -151,9 +191,11 @@ static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tessera_fpga_init(tdev);
 	if (ret)
 		goto err_debugfs;
-	ret = tessera_mdev_init(tdev);
-	if (ret)
+	tdev->mdev_client = tessera_client_add(tdev, "mdev");
+	if (IS_ERR(tdev->mdev_client)) {
+		ret = PTR_ERR(tdev->mdev_client);
 		goto err_fpga;
+	}
 
 	dev_info(dev, "Tessera card: %u contexts, %u engines, %u regions, %llu MiB device memory (%llu MiB for instances)\n",
 		 tdev->num_contexts, tdev->num_engines, tdev->num_regions, tdev->vram_size >> 20,
@@ -182,7 +224,7 @@ static void tessera_remove(struct pci_dev *pdev)
 {
 	struct tessera_device *tdev = pci_get_drvdata(pdev);
 
-	tessera_mdev_fini(tdev);
+	tessera_client_del(tdev->mdev_client);
 	tessera_fpga_fini(tdev);
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);

@@ -5,6 +5,7 @@
 #ifndef TESSERA_DRV_H
 #define TESSERA_DRV_H
 
+#include <linux/auxiliary_bus.h>
 #include <linux/io.h>
 #include <linux/pci.h>
 #include <linux/types.h>
@@ -18,6 +19,21 @@
 #define TESSERA_DRV_NAME	"tessera"
 
 struct tessera_fpga;
+
+/*
+ * The auxiliary device the card creates for each kind of client: its
+ * driver serves the card through @tdev. The mediator binds to
+ * "tessera.mdev"; the mdev parent it registers stays on the PCI device.
+ */
+struct tessera_client_dev {
+	struct auxiliary_device adev;
+	struct tessera_device *tdev;
+};
+
+static inline struct tessera_client_dev *to_tessera_client_dev(struct auxiliary_device *adev)
+{
+	return container_of(adev, struct tessera_client_dev, adev);
+}
 
 /**
  * struct tessera_device - one physical card
@@ -35,6 +51,7 @@ struct tessera_fpga;
  * @med: mdev mediator (vGPU types and instances)
  * @fpga: regions shared among vFPGA instances (tessera_fpga.c)
  * @debugfs: this card's debugfs folder
+ * @mdev_client: the mediator's auxiliary device, while the card is bound
  */
 struct tessera_device {
 	struct pci_dev *pdev;
@@ -52,6 +69,7 @@ struct tessera_device {
 	struct tessera_mediator med;
 	struct tessera_fpga *fpga;
 	struct dentry *debugfs;
+	struct tessera_client_dev *mdev_client;
 };
 
 static inline u32 tessera_rd(struct tessera_device *tdev, u32 off)

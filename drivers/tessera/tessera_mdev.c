@@ -245,13 +245,47 @@ static struct mdev_driver tessera_mdev_driver = {
 	.show_description = tessera_mdev_show_description,
 };
 
+static int tessera_mdev_aux_probe(struct auxiliary_device *adev,
+				  const struct auxiliary_device_id *id)
+{
+	return tessera_mdev_init(to_tessera_client_dev(adev)->tdev);
+}
+
+static void tessera_mdev_aux_remove(struct auxiliary_device *adev)
+{
+	tessera_mdev_fini(to_tessera_client_dev(adev)->tdev);
+}
+
+static const struct auxiliary_device_id tessera_mdev_aux_ids[] = {
+	{ .name = "tessera.mdev" },
+	{ }
+};
+MODULE_DEVICE_TABLE(auxiliary, tessera_mdev_aux_ids);
+
+/* The mediator serves each card that offers it an auxiliary device. */
+static struct auxiliary_driver tessera_mdev_aux_driver = {
+	.name = "mdev",
+	.id_table = tessera_mdev_aux_ids,
+	.probe = tessera_mdev_aux_probe,
+	.remove = tessera_mdev_aux_remove,
+};
+
 int tessera_mdev_register_driver(void)
 {
-	return mdev_register_driver(&tessera_mdev_driver);
+	int ret;
+
+	ret = mdev_register_driver(&tessera_mdev_driver);
+	if (ret)
+		return ret;
+	ret = auxiliary_driver_register(&tessera_mdev_aux_driver);
+	if (ret)
+		mdev_unregister_driver(&tessera_mdev_driver);
+	return ret;
 }
 
 void tessera_mdev_unregister_driver(void)
 {
+	auxiliary_driver_unregister(&tessera_mdev_aux_driver);
 	mdev_unregister_driver(&tessera_mdev_driver);
 }
 
