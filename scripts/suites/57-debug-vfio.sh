@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The VFIO selftests and the vFPGA suite again, on the debug test host
-# (KASAN, lockdep, UBSAN, kmemleak: Documentation/testing.rst), where a
-# group also fails on a new taint bit, lockdep turning itself off, a UBSAN
+# The VFIO selftests, the scheduler, vFPGA and nested-guest suites again,
+# on the debug test host (KASAN, lockdep, UBSAN, kmemleak:
+# Documentation/testing.rst), where a group also fails on a new taint bit, lockdep turning itself off, a UBSAN
 # line or a kmemleak report. Every line is the inner suite's, named
 # "debug: ...", renumbered here.
 #
@@ -22,7 +22,7 @@ export TESSERA_TESTHOST_KERNEL=debug TSR_IOMMUFD=1
 export TESSERA_SELFTEST_HOSTS=${TESSERA_SELFTEST_HOSTS:-one}
 export TESSERA_SELFTEST_TIMEOUT=${TESSERA_SELFTEST_TIMEOUT:-3600}
 here=$(dirname "$0")
-for inner in 50-selftests.sh 56-vfpga.sh; do
+for inner in 50-selftests.sh 55-sched.sh 56-vfpga.sh 60-nested.sh; do
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "[0-9]*) tap ok "debug: $(sed -E 's/^ok [0-9]+ (- )?//' <<<"$line")" ;;

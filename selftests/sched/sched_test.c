@@ -387,7 +387,12 @@ TEST_F_TIMEOUT(sched, fixed_share_leaves_idle_share_unused, TSR_TEST_TIMEOUT_S)
 	EXPECT_EQ(idle0, sl_busy(&self->inst[1]));
 
 	ASSERT_EQ(0, sl_card_write("policy", "best-effort"));
-	u = utilisation(&self->inst[0], 5 * FIXED_PERIOD_NS, 200000, &err);
+	/*
+	 * Running, its busy time moves while it is sampled: a spread of up
+	 * to 1 % of the span each end (a slow host, the debug kernel, needs
+	 * milliseconds between the reads), which err carries into the check.
+	 */
+	u = utilisation(&self->inst[0], 5 * FIXED_PERIOD_NS, 5 * FIXED_PERIOD_NS / 100, &err);
 	ASSERT_LE(0, u);
 	TH_LOG("best effort: the same instance used %.4f (+- %.4f) of the engine", u, err);
 	EXPECT_LE(0.9, u + err);
