@@ -62,8 +62,6 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 			   tessera_rd(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_PREEMPTIONS)),
 			   tessera_ctx_fence(ctx));
 	}
-
-	tessera_mdev_dump(tdev, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_state);

@@ -7,6 +7,7 @@
  * after the host reserve, one hardware context and scheduling weight 8/N.
  * available_instances is computed from what is really free right now.
  */
+#include <linux/debugfs.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -289,6 +290,48 @@ void tessera_mdev_unregister_driver(void)
 	mdev_unregister_driver(&tessera_mdev_driver);
 }
 
+/* debugfs <pci-address>/mdev: the types with their availability, each instance. */
+static int tessera_mdev_dump_show(struct seq_file *m, void *unused)
+{
+	struct tessera_device *tdev = m->private;
+	struct tessera_mediator *med = &tdev->med;
+	struct tessera_vgpu *vg;
+	unsigned int i;
+
+	for (i = 0; i < TESSERA_NUM_MDEV_TYPES && med->type_list[i]; i++) {
+		struct tessera_vgpu_type *type = to_tessera_vgpu_type(med->type_list[i]);
+
+		seq_printf(m, "type %s: slice %llu MiB, bar2 %llu MiB, weight %u, available %u\n",
+			   type->sysfs_name, type->vram_size >> 20, type->bar2_size >> 20,
+			   type->weight, tessera_mdev_get_available(&type->type));
+	}
+
+	mutex_lock(&med->lock);
+	list_for_each_entry(vg, &med->instances, node) {
+		unsigned long flags;
+		u32 int_status, fault_code;
+		bool faulted;
+
+		spin_lock_irqsave(&vg->irq_lock, flags);
+		int_status = vg->int_status;
+		faulted = vg->faulted;
+		fault_code = vg->fault_code;
+		spin_unlock_irqrestore(&vg->irq_lock, flags);
+
+		seq_printf(m,
+			   "instance %s: type %s ctx %u vram 0x%llx+0x%llx open %d ring %s entries %u tail %u pinned %llu int_status 0x%x faulted %d code 0x%x doorbells %lld commands %lld rejects %lld\n",
+			   dev_name(&vg->mdev->dev), vg->type->sysfs_name, vg->ctx->id,
+			   vg->vram_offset, vg->type->vram_size, READ_ONCE(vg->open),
+			   READ_ONCE(vg->ring_enabled) ? "on" : "off", READ_ONCE(vg->sub.entries),
+			   READ_ONCE(vg->sub.tail), READ_ONCE(vg->sub.pinned_pages), int_status,
+			   faulted, fault_code, atomic64_read(&vg->stats.doorbells),
+			   atomic64_read(&vg->stats.commands), atomic64_read(&vg->stats.rejects));
+	}
+	mutex_unlock(&med->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tessera_mdev_dump);
+
 /**
  * tessera_mdev_init() - derive the vGPU types and register the mdev parent
  * @tdev: the card, with device memory, contexts and scheduler up
@@ -335,6 +378,9 @@ int tessera_mdev_init(struct tessera_device *tdev)
 	if (ret)
 		goto err_lock;
 	med->registered = true;
+	/* In the card's debugfs folder, beside its own state. */
+	med->debugfs = debugfs_create_file("mdev", 0400, tdev->debugfs, tdev,
+					   &tessera_mdev_dump_fops);
 	return 0;
 
 err_lock:
@@ -349,46 +395,11 @@ void tessera_mdev_fini(struct tessera_device *tdev)
 
 	if (!med->registered)
 		return;
+	debugfs_remove(med->debugfs);
+	med->debugfs = NULL;
 	mdev_unregister_parent(&med->parent);
 	med->registered = false;
 	WARN_ON(!list_empty(&med->instances));
 	mutex_destroy(&med->lock);
 }
 
-void tessera_mdev_dump(struct tessera_device *tdev, struct seq_file *m)
-{
-	struct tessera_mediator *med = &tdev->med;
-	struct tessera_vgpu *vg;
-	unsigned int i;
-
-	for (i = 0; i < TESSERA_NUM_MDEV_TYPES && med->type_list[i]; i++) {
-		struct tessera_vgpu_type *type = to_tessera_vgpu_type(med->type_list[i]);
-
-		seq_printf(m, "type %s: slice %llu MiB, bar2 %llu MiB, weight %u, available %u\n",
-			   type->sysfs_name, type->vram_size >> 20, type->bar2_size >> 20,
-			   type->weight, tessera_mdev_get_available(&type->type));
-	}
-
-	mutex_lock(&med->lock);
-	list_for_each_entry(vg, &med->instances, node) {
-		unsigned long flags;
-		u32 int_status, fault_code;
-		bool faulted;
-
-		spin_lock_irqsave(&vg->irq_lock, flags);
-		int_status = vg->int_status;
-		faulted = vg->faulted;
-		fault_code = vg->fault_code;
-		spin_unlock_irqrestore(&vg->irq_lock, flags);
-
-		seq_printf(m,
-			   "instance %s: type %s ctx %u vram 0x%llx+0x%llx open %d ring %s entries %u tail %u pinned %llu int_status 0x%x faulted %d code 0x%x doorbells %lld commands %lld rejects %lld\n",
-			   dev_name(&vg->mdev->dev), vg->type->sysfs_name, vg->ctx->id,
-			   vg->vram_offset, vg->type->vram_size, READ_ONCE(vg->open),
-			   READ_ONCE(vg->ring_enabled) ? "on" : "off", READ_ONCE(vg->sub.entries),
-			   READ_ONCE(vg->sub.tail), READ_ONCE(vg->sub.pinned_pages), int_status,
-			   faulted, fault_code, atomic64_read(&vg->stats.doorbells),
-			   atomic64_read(&vg->stats.commands), atomic64_read(&vg->stats.rejects));
-	}
-	mutex_unlock(&med->lock);
-}

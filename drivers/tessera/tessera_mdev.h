@@ -9,7 +9,7 @@
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 
-struct seq_file;
+struct dentry;
 struct tessera_device;
 
 #define TESSERA_NUM_VGPU_TYPES	4
@@ -44,6 +44,7 @@ struct tessera_vgpu_type {
  * @lock: protects @instances
  * @instances: live instances (struct tessera_vgpu)
  * @registered: @parent is registered
+ * @debugfs: the "mdev" file in the card's debugfs folder
  */
 struct tessera_mediator {
 	struct mdev_parent parent;
@@ -52,6 +53,7 @@ struct tessera_mediator {
 	struct mutex lock;	/* protects instances */
 	struct list_head instances;
 	bool registered;
+	struct dentry *debugfs;
 };
 
 struct tessera_vgpu;
@@ -61,6 +63,5 @@ int tessera_mdev_register(struct mdev_device *mdev, struct tessera_vgpu *vg);
 void tessera_mdev_fini(struct tessera_device *tdev);
 int tessera_mdev_register_driver(void);
 void tessera_mdev_unregister_driver(void);
-void tessera_mdev_dump(struct tessera_device *tdev, struct seq_file *m);
 
 #endif /* TESSERA_MDEV_H */
