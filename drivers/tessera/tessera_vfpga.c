@@ -497,7 +497,6 @@ static void tessera_vfpga_erase(struct tessera_vfpga *vf)
 		vr->loaded = NULL;
 		tessera_fpga_image_release(vf, vr->pending);
 		vr->pending = NULL;
-		vr->loads = 0;
 		memset(vr->args, 0, sizeof(vr->args));
 		vr->job_status = TESSERA_RGN_JOB_IDLE;
 		vr->result = 0;
@@ -508,6 +507,7 @@ static void tessera_vfpga_erase(struct tessera_vfpga *vf)
 		vr->busy_ns = 0;
 		spin_lock_irqsave(&vg->irq_lock, flags);
 		vr->cfg_status = TESSERA_RGN_CFG_EMPTY;
+		vr->loads = 0;
 		spin_unlock_irqrestore(&vg->irq_lock, flags);
 	}
 	mutex_unlock(&vg->lock);
