@@ -3,6 +3,8 @@
 # Instance and module lifecycle under stress, run inside the test host with
 # the card attached and tessera.ko loaded (scripts/suites/53-lifecycle.sh):
 #
+#   - the parent's name and mdevctl's view of the types, as before the
+#     mediator moved onto the auxiliary bus (identity.expected);
 #   - create-until-full, for every mdev type: instances until
 #     available_instances is 0, each taking one; the next create fails with
 #     ENOSPC and leaves no device; removing them all gives back every
@@ -131,6 +133,21 @@ if [ ${#types[@]} -ge 2 ] && [ "$(instances)" = 0 ]; then
 	ok "${#types[@]} mdev types (${types[*]}), no instance yet"
 else
 	not_ok "mdev types and no instance yet (types: ${types[*]}, instances: $(instances))"
+fi
+# What user space keys on (mdevctl's saved configurations, libvirt's node
+# devices, Nova, KubeVirt): the parent's name and the types, as recorded
+# before the layers were split.
+expected=$(dirname "$0")/identity.expected
+{
+	echo "mdev_bus: $(ls /sys/class/mdev_bus)"
+	mdevctl types --dumpjson
+} >"$work/identity" 2>&1
+grep -v '^#' "$expected" >"$work/identity.expected"
+if diff "$work/identity.expected" "$work/identity" >"$work/identity.diff"; then
+	ok "the mdev parent's name and mdevctl types are those recorded before the split"
+else
+	not_ok "the mdev parent's name and mdevctl types differ from ${expected#"$PWD"/}"
+	sed 's/^/# /' "$work/identity.diff"
 fi
 
 # ---- create until full, every type ----
