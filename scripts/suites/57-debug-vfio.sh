@@ -23,13 +23,6 @@ export TESSERA_SELFTEST_HOSTS=${TESSERA_SELFTEST_HOSTS:-one}
 export TESSERA_SELFTEST_TIMEOUT=${TESSERA_SELFTEST_TIMEOUT:-3600}
 here=$(dirname "$0")
 for inner in 50-selftests.sh 55-sched.sh 56-vfpga.sh 60-nested.sh; do
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "[0-9]*) tap ok "debug: $(sed -E 's/^ok [0-9]+ (- )?//' <<<"$line")" ;;
-		"not ok "[0-9]*) tap not-ok "debug: $(sed -E 's/^not ok [0-9]+ (- )?//' <<<"$line")" ;;
-		1..[0-9]*) ;;
-		*) echo "$line" ;;
-		esac
-	done < <("$here/$inner" 2>&1)
+	tap_renumber debug "$here/$inner"
 done
 finish

@@ -13,12 +13,5 @@ set -uo pipefail
 export TESSERA_TESTHOST_KERNEL=debug
 export TESSERA_FUZZ_HOSTS=${TESSERA_FUZZ_HOSTS:-one}
 export TESSERA_FUZZ_SECONDS=${TESSERA_FUZZ_SECONDS:-60}
-while IFS= read -r line; do
-	case "$line" in
-	"ok "[0-9]*) tap ok "debug: $(sed -E 's/^ok [0-9]+ (- )?//' <<<"$line")" ;;
-	"not ok "[0-9]*) tap not-ok "debug: $(sed -E 's/^not ok [0-9]+ (- )?//' <<<"$line")" ;;
-	1..[0-9]*) ;;
-	*) echo "$line" ;;
-	esac
-done < <("$(dirname "$0")/58-uapifuzz.sh" 2>&1)
+tap_renumber debug "$(dirname "$0")/58-uapifuzz.sh"
 finish

@@ -62,6 +62,24 @@ finish()
 	exit $failed
 }
 
+# tap_renumber PREFIX COMMAND...: runs another TAP-printing suite and takes
+# its lines into ours, each named "PREFIX: ...", renumbered; its plan is
+# dropped (finish prints ours), everything else passes through.
+tap_renumber()
+{
+	local prefix=$1 line
+
+	shift
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "[0-9]*) tap ok "$prefix: $(sed -E 's/^ok [0-9]+ (- )?//' <<<"$line")" ;;
+		"not ok "[0-9]*) tap not-ok "$prefix: $(sed -E 's/^not ok [0-9]+ (- )?//' <<<"$line")" ;;
+		1..[0-9]*) ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$@" 2>&1)
+}
+
 # suite_module NAME LOGDIR: sets ko to the tessera.ko under test and says
 # so in a TAP line: $TESSERA_KO as given (no rebuild); else, when
 # TESSERA_TESTHOST_KERNEL=debug (the suite's test hosts boot the debug
