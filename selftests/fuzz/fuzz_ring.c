@@ -183,6 +183,17 @@ static uint64_t batch_alloc(struct gen *g, unsigned int count, struct tessera_cm
 static void good_cmd(struct gen *g, struct plan *p, unsigned int depth);
 static void hostile_cmd(struct gen *g, struct plan *p, unsigned int depth);
 
+/* @p, zeroed: a BATCH of the @count commands at @addr, with its verdict. */
+static void plan_batch(struct plan *p, uint64_t addr, uint32_t count, int verdict,
+		       const char *what)
+{
+	p->c.opcode = TESSERA_OP_BATCH;
+	p->c.arg[0] = addr;
+	p->c.arg[1] = count;
+	p->verdict = verdict;
+	p->what = what;
+}
+
 /* A BATCH of @count commands at @depth whose contents are good except one. */
 static void batch_cmd(struct gen *g, struct plan *p, unsigned int depth, unsigned int count,
 		      int bad_at)
@@ -198,11 +209,7 @@ static void batch_cmd(struct gen *g, struct plan *p, unsigned int depth, unsigne
 		p->what = "NOP (no room for a batch)";
 		return;
 	}
-	p->c.opcode = TESSERA_OP_BATCH;
-	p->c.arg[0] = addr;
-	p->c.arg[1] = count;
-	p->verdict = V_ACCEPT;
-	p->what = "BATCH";
+	plan_batch(p, addr, count, V_ACCEPT, "BATCH");
 	for (i = 0; i < count; i++) {
 		struct plan sub;
 
@@ -587,11 +594,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 			l2[i] = s.c;
 		}
 		batches_of(l1, n, a2, 4);
-		p->c.opcode = TESSERA_OP_BATCH;
-		p->c.arg[0] = a1;
-		p->c.arg[1] = n;
-		p->verdict = V_ACCEPT;
-		p->what = "two levels of batches";
+		plan_batch(p, a1, n, V_ACCEPT, "two levels of batches");
 		return;
 	case 2:
 		/* the longest batch the card allows, of NOPs (or, heavy, of batches) */
@@ -607,11 +610,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 				batches_of(l1, n, a2, n);
 			}
 		}
-		p->c.opcode = TESSERA_OP_BATCH;
-		p->c.arg[0] = a1;
-		p->c.arg[1] = n;
-		p->verdict = V_ACCEPT;
-		p->what = "BATCH of 4096 commands";
+		plan_batch(p, a1, n, V_ACCEPT, "BATCH of 4096 commands");
 		return;
 	case 3:
 		/* a batch at a misaligned guest address: shadowed, so it may run */
@@ -625,21 +624,14 @@ static void batch_structure(struct gen *g, struct plan *p)
 			good_cmd(g, &s, TESSERA_MAX_BATCH_DEPTH);
 			memcpy(&l1[i], &s.c, sizeof(s.c));
 		}
-		p->c.opcode = TESSERA_OP_BATCH;
-		p->c.arg[0] = a1 + 8;
-		p->c.arg[1] = 2;
-		p->verdict = V_MAYBE;
-		p->what = "BATCH at a misaligned address";
+		plan_batch(p, a1 + 8, 2, V_MAYBE, "BATCH at a misaligned address");
 		return;
 	case 4:
 		/* the list runs off the end of its mapping */
 		memset(&p->c, 0, sizeof(p->c));
-		p->c.opcode = TESSERA_OP_BATCH;
-		p->c.arg[0] = FZ_BATCH_IOVA + FZ_BATCH_BYTES - 64 * (1 + g_below(g, 4));
-		p->c.arg[1] = 8;
-		p->verdict = V_REJECT;
+		plan_batch(p, FZ_BATCH_IOVA + FZ_BATCH_BYTES - 64 * (1 + g_below(g, 4)), 8,
+			   V_REJECT, "BATCH running past its mapping");
 		p->codes = CODE(TESSERA_VF_REJECT_RANGE);
-		p->what = "BATCH running past its mapping";
 		if (g->hole_mapped || fz.slot[4].mapped || fz.slot[5].mapped || fz.slot[6].mapped ||
 		    fz.slot[7].mapped)
 			p->verdict = V_MAYBE;	/* something may be mapped right after it */
@@ -661,11 +653,7 @@ static void batch_structure(struct gen *g, struct plan *p)
 		if (!a1)
 			break;
 		batches_of(l1, n, g->long_list, TESSERA_MAX_BATCH_CMDS);
-		p->c.opcode = TESSERA_OP_BATCH;
-		p->c.arg[0] = a1;
-		p->c.arg[1] = n;
-		p->verdict = V_ACCEPT;
-		p->what = "a list running one long list n times";
+		plan_batch(p, a1, n, V_ACCEPT, "a list running one long list n times");
 		return;
 	default:
 		break;
