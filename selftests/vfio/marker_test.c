@@ -44,12 +44,13 @@ static const char *const region_names[VFIO_PCI_NUM_REGIONS] = {
 	"BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "config", "VGA",
 };
 
-static bool snapped_region(const struct tsr_instance *inst, unsigned int i)
+/* Region @i is one read (or written) dword by dword, with @flag. */
+static bool dword_region(const struct tsr_instance *inst, unsigned int i, uint32_t flag)
 {
 	const struct vfio_region_info *ri = &inst->region[i];
 
-	return i != VFIO_PCI_BAR2_REGION_INDEX && (ri->flags & VFIO_REGION_INFO_FLAG_READ) &&
-	       ri->size && ri->size <= MAX_SNAP;
+	return i != VFIO_PCI_BAR2_REGION_INDEX && (ri->flags & flag) && ri->size &&
+	       ri->size <= MAX_SNAP;
 }
 
 static int take_snapshot(struct tsr_instance *inst, struct snapshot *s)
@@ -61,7 +62,7 @@ static int take_snapshot(struct tsr_instance *inst, struct snapshot *s)
 	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
 		const struct vfio_region_info *ri = &inst->region[i];
 
-		if (!snapped_region(inst, i))
+		if (!dword_region(inst, i, VFIO_REGION_INFO_FLAG_READ))
 			continue;
 		s->dwords[i] = ri->size / 4;
 		s->words[i] = calloc(s->dwords[i], 4);
@@ -95,8 +96,7 @@ static void write_everywhere(struct tsr_instance *inst)
 	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
 		const struct vfio_region_info *ri = &inst->region[i];
 
-		if (i == VFIO_PCI_BAR2_REGION_INDEX || !(ri->flags & VFIO_REGION_INFO_FLAG_WRITE) ||
-		    !ri->size || ri->size > MAX_SNAP)
+		if (!dword_region(inst, i, VFIO_REGION_INFO_FLAG_WRITE))
 			continue;
 		/* A refused write (a read-only register) writes nothing: fine. */
 		for (k = 0; k < ri->size / 4; k++)
