@@ -108,7 +108,11 @@ bench: deps kernel testhost qemu modules
 	@$(HEAVY) $(CURDIR)/scripts/run-benches.sh
 
 clean:
-	@if [ -f Kbuild ] && [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	@# Not Kbuild's M= clean: it deletes every *.o and *.ko* under the tree,
+	@# the cached kernels' modules in .cache/ included.
+	find drivers \( -name '*.[aos]' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name 'modules.order' \) -type f -delete
+	rm -f Module.symvers modules.order
 	@if [ -f selftests/vfio/Makefile ]; then $(MAKE) -C selftests/vfio clean; fi
 	@if [ -f tools/card-demo/Makefile ]; then $(MAKE) -C tools/card-demo clean; fi
 	rm -rf build .cache/testhost/jobs .cache/testhost/logs .cache/lint .cache/debug-kernel/module

@@ -51,8 +51,8 @@ run()
 	local name=$1 params=$2
 
 	shift 2
-	echo "\$ scripts/testhost/run.sh --device $card --insmod 'tessera.ko $params' -- vfpga_bench $*"
-	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko $params" --timeout 1500 \
+	echo "\$ scripts/testhost/run.sh --device $card --insmod tessera.ko --insmod 'tessera_mdev.ko $params' -- vfpga_bench $*"
+	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --insmod "${ko%/*}/tessera_mdev.ko $params" --timeout 1500 \
 		--name "bench-fpga-$name" -- "$out/vfpga_bench" "$@" >"$logs/$name.log" 2>&1 ||
 		status=1
 	grep -E '^(#|  |bench:)' "$logs/$name.log" | grep -v '^# tsr:' || true

@@ -15,5 +15,5 @@ if [ -z "${TESSERA_KO:-}" ]; then
 	kdir=$("$top/scripts/fetch-kernel.sh")/usr/src/linux-headers-$TESSERA_KVER
 	make -s -C "$kdir" M="$top" modules >&2
 fi
-"$top/scripts/testhost/run.sh" --device tessera-card --insmod "$ko" \
+"$top/scripts/testhost/run.sh" --device tessera-card --insmod "$ko" --insmod "${ko%/*}/tessera_mdev.ko" \
 	--timeout 900 --name bench-reset -- "$out/reset-bench"

@@ -17,6 +17,6 @@ if [ -z "${TESSERA_KO:-}" ]; then
 	make -s -C "$kdir" M="$top" modules >&2
 fi
 card=tessera-card,engines=1
-"$top/scripts/testhost/run.sh" --device "$card" --device "$card" --insmod "$ko" \
+"$top/scripts/testhost/run.sh" --device "$card" --device "$card" --insmod "$ko" --insmod "${ko%/*}/tessera_mdev.ko" \
 	--timeout 900 --name bench-sched -- \
 	"$top/selftests/sched/bench-guest.sh" "$out/sched-bench"

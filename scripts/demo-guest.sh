@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`, inside the test host: the card as lspci sees it; a GEMM on it
-# through its registers with no driver bound; then tessera.ko, two vGPU
+# through its registers with no driver bound; then tessera.ko and its
+# mediator tessera_mdev.ko, two vGPU
 # instances created with Debian's mdevctl, a GEMM workload in each through
 # VFIO at the same time, and each instance's busy time from the card.
 # Usage: scripts/demo-guest.sh PATH/TO/tessera.ko PATH/TO/vgpu-demo
@@ -20,8 +21,9 @@ echo "== A 256x256 fp32 GEMM on the card through its registers (no driver bound)
 tools/card-demo/card-demo
 
 echo
-echo "== tessera.ko, and two vGPU instances created with mdevctl"
+echo "== tessera.ko, the mediator tessera_mdev.ko, and two vGPU instances created with mdevctl"
 insmod "$ko"
+insmod "$(dirname "$ko")/tessera_mdev.ko"
 parent=$(basename "$(readlink -f /sys/bus/pci/drivers/tessera/0000:*)")
 mdevctl types
 uuids=()

@@ -113,15 +113,16 @@ for patch in "$@"; do
 		tail -n 10 "$logs/$name.build.log" | sed 's/^/# /'
 		continue
 	fi
-	ko=$logs/$name.ko
-	cp "$wt/drivers/tessera/tessera.ko" "$ko"
+	mkdir -p "$logs/$name.modules"
+	ko=$logs/$name.modules/tessera.ko
+	cp "$wt/drivers/tessera/tessera.ko" "$wt/drivers/tessera/tessera_mdev.ko" "$logs/$name.modules/"
 	cleanup
 
 	for type in "${types[@]}"; do
 		log=$logs/$name-$type.log
 		args=(--type "$type" --seconds "$seconds" --tail 30)
 		[ -n "$opt_seed" ] && args+=(--seed "$opt_seed")
-		"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
+		"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --insmod "${ko%/*}/tessera_mdev.ko" \
 			--timeout $((seconds + 240)) --name "planted-$name" -- "$fuzz" "${args[@]}" \
 			>"$log" 2>&1
 		status=$?

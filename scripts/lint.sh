@@ -3,8 +3,10 @@
 # Lint the kernel-side sources, printing TAP:
 #  - checkpatch.pl --strict, from Debian's linux-source-6.12, on every C and
 #    header file under drivers/ and include/: one line per file;
-#  - once drivers/ exists, the module built with W=1 (gcc's extra warnings)
-#    and with C=2 (sparse on every file): one line each, no warning allowed.
+#  - once drivers/ exists, the modules built with W=1 (gcc's extra warnings)
+#    and with C=2 (sparse on every file): one line each, no warning allowed;
+#  - the layers (scripts/lint-layers.sh): no include and no symbol of the
+#    mediator in the card driver or the pure code, two lines.
 # KDIR=... picks other kernel headers, as for `make modules`.
 set -uo pipefail
 
@@ -41,7 +43,7 @@ mapfile -t files < <(find drivers include -type f \( -name '*.c' -o -name '*.h' 
 have_drivers=0
 [ -d drivers ] && [ -f Kbuild ] && have_drivers=1
 
-echo "1..$(( ${#files[@]} + 2 ))"
+echo "1..$(( ${#files[@]} + 4 ))"
 n=0
 failed=0
 mkdir -p "$cache"
@@ -118,4 +120,7 @@ lint_build()
 
 lint_build w1 "module builds with W=1 without warnings" W=1
 lint_build sparse "sparse (C=2) reports nothing on the module" C=2
+layer_objs=
+[ "$(cat "$cache/w1.status" 2>/dev/null)" = 0 ] && layer_objs=$cache/w1
+"$top/scripts/lint-layers.sh" $((n + 1)) $layer_objs || failed=1
 exit $failed

@@ -26,6 +26,7 @@ release=$(cat "$kdir/include/config/kernel.release")
 # 2. The module, against it.
 start=$SECONDS
 if ko=$(scripts/build-debug-module.sh 2>"$out/module.log"); then
+	tessera_mods=(--insmod "$ko" --insmod "$(dirname "$ko")/tessera_mdev.ko")
 	tap ok "tessera.ko builds against the debug kernel ($((SECONDS - start)) s)"
 else
 	ko=
@@ -103,8 +104,8 @@ expect_caught "a device DMA to an unmapped address (edu, --iommu) fails the run"
 if [ -z "$ko" ] || [ ! -x scripts/qemu ]; then
 	tap not-ok "tessera.ko binds to the card and mtty.ko loads on the debug host: needs the module above and scripts/qemu"
 else
-	debug_run load --device tessera-card --insmod "$ko" --modprobe mtty -- \
-		sh -c 'lspci -k -d 1234:7e50 | grep -q "Kernel driver in use: tessera" && test -e /sys/class/mdev_bus/mtty'
-	expect_pass "tessera.ko binds to the card and mtty.ko loads on the debug host, no report" load
+	debug_run load --device tessera-card "${tessera_mods[@]}" --modprobe mtty -- \
+		sh -c 'lspci -k -d 1234:7e50 | grep -q "Kernel driver in use: tessera" && ls /sys/class/mdev_bus/ | grep -q "^0000:" && test -e /sys/class/mdev_bus/mtty'
+	expect_pass "tessera.ko binds to the card, tessera_mdev.ko registers its mdev parent and mtty.ko loads on the debug host, no report" load
 fi
 finish

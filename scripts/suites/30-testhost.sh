@@ -76,17 +76,20 @@ fi
 
 # 5. The host driver loads and binds to the card.
 ko=drivers/tessera/tessera.ko
-if [ ! -x scripts/qemu ] || [ ! -f $ko ]; then
-	tap fail "tessera.ko loads and binds to the card: needs scripts/qemu and $ko (make qemu modules)"
+mdev_ko=drivers/tessera/tessera_mdev.ko
+if [ ! -x scripts/qemu ] || [ ! -f $ko ] || [ ! -f $mdev_ko ]; then
+	tap fail "tessera.ko and tessera_mdev.ko load and bind to the card: needs scripts/qemu, $ko and $mdev_ko (make qemu modules)"
 else
-	$run --name smoke-driver --timeout 300 --device tessera-card --insmod $ko -- \
-		sh -c "lspci -k -d $card; lspci -k -d $card | grep -q 'Kernel driver in use: tessera'" \
+	$run --name smoke-driver --timeout 300 --device tessera-card --insmod $ko --insmod $mdev_ko -- \
+		sh -c "lspci -k -d $card; lspci -k -d $card | grep -q 'Kernel driver in use: tessera' &&
+		       ls -l /sys/bus/auxiliary/devices/ && test -e /sys/bus/auxiliary/drivers/tessera_mdev.mdev/tessera.mdev.* &&
+		       test -d /sys/class/mdev_bus/\$(lspci -D -d $card | cut -d' ' -f1)/mdev_supported_types" \
 		>"$out/driver.log" 2>&1
 	status=$?
 	if [ "$status" = 0 ]; then
-		tap ok "tessera.ko loads and binds to the card"
+		tap ok "tessera.ko and tessera_mdev.ko load and bind to the card"
 	else
-		tap fail "tessera.ko loads and binds to the card (status $status)"
+		tap fail "tessera.ko and tessera_mdev.ko load and bind to the card (status $status)"
 		tail -n 20 "$out/driver.log" | sed 's/^/# /'
 	fi
 fi

@@ -116,7 +116,7 @@ if [ "${TESSERA_SELFTEST_HOSTS:-per-group}" = one ]; then
 	for group in "${present[@]}"; do
 		bins+=("$out/${group}_test")
 	done
-	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko" \
+	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" "${tessera_mods[@]}" \
 		--timeout "$vm_timeout" --name selftest-one-host -- \
 		"$top/selftests/vfio/run-groups.sh" "${bins[@]}" >"$log" 2>&1
 	status=$?
@@ -149,7 +149,7 @@ else
 	for group in "${present[@]}"; do
 		log=$logs/$group.log
 		start=$SECONDS
-		"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko" \
+		"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" "${tessera_mods[@]}" \
 			--timeout "$vm_timeout" --name "selftest-$group" -- \
 			"$top/selftests/vfio/run-with-watch.sh" "$out/${group}_test" >"$log" 2>&1
 		status=$?

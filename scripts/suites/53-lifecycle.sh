@@ -32,7 +32,7 @@ suite_need lifecycle scripts/testhost/run.sh scripts/qemu selftests/lifecycle/li
 
 log=$logs/lifecycle.log
 start=$SECONDS
-"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --env "TESSERA_KO=$ko" \
+"$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" --env "TESSERA_KO=$ko" \
 	--timeout "$vm_timeout" --name selftest-lifecycle -- \
 	"$top/selftests/lifecycle/lifecycle.sh" "$out/lifecycle-holder" >"$log" 2>&1
 status=$?

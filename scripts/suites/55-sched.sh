@@ -38,7 +38,7 @@ checkpoint=$(sed -n 's/.*checkpoint-ns=\([0-9]*\).*/\1/p' <<< "$card")
 
 log=$logs/selftest-sched.log
 start=$SECONDS
-"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
+"$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" \
 	${checkpoint:+--env "SCHED_CHECKPOINT_NS=$checkpoint"} \
 	--timeout "$vm_timeout" --name selftest-sched -- \
 	"$top/selftests/vfio/run-with-watch.sh" "$out/sched_test" >"$log" 2>&1

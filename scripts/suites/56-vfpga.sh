@@ -44,7 +44,7 @@ run_host()
 	local planned=0 ran=0 inner_fail=0 taint=''
 
 	shift 2
-	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko $params" \
+	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko" --insmod "$mdev_ko $params" \
 		--timeout "$vm_timeout" --name "selftest-$name" -- "$@" >"$log" 2>&1
 	status=$?
 	while IFS= read -r line; do

@@ -161,7 +161,7 @@ if [ "$hosts" = one ]; then
 	log=$logs/all.log
 	start=$SECONDS
 	# shellcheck disable=SC2016 # expanded by the test host's shell
-	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" \
+	"$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" \
 		--timeout $((${#types[@]} * (seconds + 150) + 120)) --name uapifuzz -- \
 		/bin/bash -c 'f=$1; n=$2; shift 2; a=("${@:1:n}"); shift "$n"
 			for t; do echo "### uapifuzz begin $t"; "$f" --type "$t" "${a[@]}"
@@ -181,7 +181,7 @@ fi
 for type in "${types[@]}"; do
 	log=$logs/$type.log
 	start=$SECONDS
-	"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --timeout "$vm_timeout" \
+	"$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" --timeout "$vm_timeout" \
 		--name "uapifuzz-$type" -- "$out/vfio_fuzz" --type "$type" "${args[@]}" >"$log" 2>&1
 	status=$?
 	report "$type" "$log" "$status" $((SECONDS - start))

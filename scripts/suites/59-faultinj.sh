@@ -39,9 +39,9 @@ suite_need faultinj scripts/testhost/run.sh scripts/qemu
 
 log=$logs/faultinj.log
 # shellcheck disable=SC2086 # word splitting of extra options is wanted
-"$top/scripts/testhost/run.sh" --device "$card" --env TSR_IOMMUFD=1 --insmod "$ko" \
+"$top/scripts/testhost/run.sh" --device "$card" --env TSR_IOMMUFD=1 "${tessera_mods[@]}" \
 	--timeout 600 --name faultinj -- \
-	"$top/selftests/vfio/run-with-watch.sh" "$out/faultinj" --ko "$ko" \
+	"$top/selftests/vfio/run-with-watch.sh" "$out/faultinj" --ko "$mdev_ko" \
 	${TESSERA_FAULTINJ_ARGS:-} >"$log" 2>&1
 status=$?
 

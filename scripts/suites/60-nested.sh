@@ -45,7 +45,7 @@ suite_need nested scripts/testhost/run.sh scripts/qemu /usr/bin/mdevctl /usr/bin
 cpu=${TESSERA_TESTHOST_CPU:-max}
 log=$logs/client.log
 start=$SECONDS
-"$top/scripts/testhost/run.sh" --device "$card" --insmod "$ko" --nested-kvm \
+"$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" --nested-kvm \
 	--qemu-arg -cpu --qemu-arg "$cpu" --mem 2G \
 	${NESTED_ACCEL:+--env "NESTED_ACCEL=$NESTED_ACCEL"} \
 	${TSR_IOMMUFD:+--env "TSR_IOMMUFD=$TSR_IOMMUFD"} \

@@ -80,8 +80,9 @@ tap_renumber()
 	done < <("$@" 2>&1)
 }
 
-# suite_module NAME LOGDIR: sets ko to the tessera.ko under test and says
-# so in a TAP line: $TESSERA_KO as given (no rebuild); else, when
+# suite_module NAME LOGDIR: sets ko to the tessera.ko under test, mdev_ko
+# to the tessera_mdev.ko beside it and tessera_mods to the run.sh options
+# that load both (tessera.ko first), and says so in a TAP line: $TESSERA_KO as given (no rebuild); else, when
 # TESSERA_TESTHOST_KERNEL=debug (the suite's test hosts boot the debug
 # kernel), the module built against that kernel by
 # scripts/build-debug-module.sh; else drivers/tessera/tessera.ko, rebuilt
@@ -93,6 +94,7 @@ suite_module()
 
 	if [ -n "${TESSERA_KO:-}" ]; then
 		ko=$(realpath "$TESSERA_KO")
+		suite_module_pair "$name" || finish
 		tap ok "$name: testing $ko as given (TESSERA_KO)"
 		return
 	fi
@@ -102,12 +104,14 @@ suite_module()
 			tap_comment_file "$logs/module.log" 20
 			finish
 		fi
+		suite_module_pair "$name" || finish
 		tap ok "$name: tessera.ko is built against the debug kernel"
 		return
 	fi
 	ko=$suite_top/drivers/tessera/tessera.ko
 	if [ -f "$ko" ] && [ -z "$(find "$suite_top/drivers/tessera" "$suite_top/include" \
 		\( -name '*.[ch]' -o -name Kbuild \) -newer "$ko" -print -quit)" ]; then
+		suite_module_pair "$name" || finish
 		tap ok "$name: tessera.ko is built"
 		return
 	fi
@@ -124,7 +128,19 @@ suite_module()
 		tap_comment_file "$logs/module.log" 20
 		finish
 	fi
+	suite_module_pair "$name" || finish
 	tap ok "$name: tessera.ko is built"
+}
+
+# The mediator is built beside the card driver: TESSERA_KO names tessera.ko
+# and tessera_mdev.ko is taken from the same folder.
+suite_module_pair()
+{
+	mdev_ko=$(dirname "$ko")/tessera_mdev.ko
+	tessera_mods=(--insmod "$ko" --insmod "$mdev_ko")
+	[ -f "$mdev_ko" ] && return
+	tap not-ok "$1: no tessera_mdev.ko beside $ko"
+	return 1
 }
 
 # suite_need NAME PATH...: each PATH (relative to the top, or absolute) must

@@ -15,8 +15,9 @@
  * operation must succeed next; no taint bit may appear, and the instance's
  * pinned and shadow pages must be back at their level.
  *
- * Pass 1 ("module") fails only allocations with one of tessera.ko's text
- * addresses on the stack (require-start/require-end = the module's text);
+ * Pass 1 ("module") fails only allocations with one of the --ko module's
+ * text addresses on the stack (require-start/require-end = its text; the
+ * suite names the mediator, tessera_mdev.ko, whose calls reach the core's);
  * pass 2 ("unfiltered") every allocation of the syscall, for the ioctl and
  * region paths (not create: that is the driver core's and sysfs's).
  *
@@ -24,7 +25,8 @@
  *            [--path NAME]... [--max N]
  *
  * One TAP line per (type, path, pass) with the faults injected; a total;
- * tessera.ko's debugfs counters back at zero once every instance is gone.
+ * the debugfs counters of both modules back at zero once every instance is
+ * gone.
  */
 #include <elf.h>
 #include <errno.h>
@@ -285,14 +287,17 @@ static int set_filter(enum pass pass, const struct reject *r)
 }
 
 /*
- * tessera.ko's text: from /sys/module/tessera/sections/ (where each
- * section was loaded) and the .ko's section headers (how long each is);
- * every executable section but .init.text and .exit.text, which live
- * elsewhere.
+ * The module's text (the mediator's, tessera_mdev.ko, whose call sites a
+ * guest's and a VMM's requests reach first): from
+ * /sys/module/<name>/sections/ (where each section was loaded) and the
+ * .ko's section headers (how long each is); every executable section but
+ * .init.text and .exit.text, which live elsewhere.
  */
 static int module_text_range(const char *ko)
 {
+	const char *base = strrchr(ko, '/') ? strrchr(ko, '/') + 1 : ko;
 	unsigned long lo = ULONG_MAX, hi = 0;
+	char modname[64];
 	const Elf64_Shdr *sh;
 	const Elf64_Ehdr *eh;
 	const char *names;
@@ -300,6 +305,7 @@ static int module_text_range(const char *ko)
 	void *map;
 	int fd, i;
 
+	snprintf(modname, sizeof(modname), "%.*s", (int)strcspn(base, "."), base);
 	fd = open(ko, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		fprintf(stderr, "# cannot open %s: %s\n", ko, strerror(errno));
@@ -325,7 +331,7 @@ static int module_text_range(const char *ko)
 		if (!(sh[i].sh_flags & SHF_EXECINSTR) || !sh[i].sh_size ||
 		    !strcmp(name, ".init.text") || !strcmp(name, ".exit.text"))
 			continue;
-		snprintf(path, sizeof(path), "/sys/module/tessera/sections/%s", name);
+		snprintf(path, sizeof(path), "/sys/module/%s/sections/%s", modname, name);
 		addr = read_ul(path);
 		if (addr == ULONG_MAX || !addr)
 			continue;
@@ -333,12 +339,12 @@ static int module_text_range(const char *ko)
 			lo = addr;
 		if (addr + sh[i].sh_size > hi)
 			hi = addr + sh[i].sh_size;
-		fprintf(stderr, "# tessera.ko %s at 0x%lx, 0x%lx bytes\n", name, addr,
+		fprintf(stderr, "# %s %s at 0x%lx, 0x%lx bytes\n", base, name, addr,
 			(unsigned long)sh[i].sh_size);
 	}
 	munmap(map, st.st_size);
 	if (lo >= hi) {
-		fprintf(stderr, "# no text section of tessera.ko is loaded\n");
+		fprintf(stderr, "# no text section of %s is loaded\n", base);
 		return -1;
 	}
 	text_start = lo;
@@ -348,21 +354,28 @@ static int module_text_range(const char *ko)
 
 /* ---- small helpers ---- */
 
+/* A counter of the mediator's (mdev_counters) or the core's (counters). */
 static long counter(const char *name)
 {
+	static const char *const files[] = {
+		"/sys/kernel/debug/tessera/mdev_counters",
+		"/sys/kernel/debug/tessera/counters",
+	};
+	size_t len = strlen(name);
 	char line[128];
 	long val = -1;
-	FILE *f = fopen("/sys/kernel/debug/tessera/counters", "r");
+	unsigned int i;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(name);
+	for (i = 0; i < 2 && val < 0; i++) {
+		FILE *f = fopen(files[i], "r");
 
-		if (!strncmp(line, name, len) && line[len] == ' ')
-			val = strtol(line + len + 1, NULL, 10);
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, name, len) && line[len] == ' ')
+				val = strtol(line + len + 1, NULL, 10);
+		fclose(f);
 	}
-	fclose(f);
 	return val;
 }
 
@@ -1206,7 +1219,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("TAP version 13\n");
 	if (!ko || module_text_range(ko)) {
-		tap(false, "tessera.ko's text range (--ko PATH, /sys/module/tessera/sections)");
+		tap(false, "the module's text range (--ko PATH, /sys/module/<name>/sections)");
 		printf("1..%u\n", tap_n);
 		return 1;
 	}

@@ -2275,7 +2275,7 @@ static int read_model(struct fz_task *t)
 		   !(fz.inst.region[VFIO_PCI_BAR0_REGION_INDEX].flags & VFIO_REGION_INFO_FLAG_MMAP);
 	weight0 = fz_reg(TESSERA_VF_WEIGHT);
 	fz.max_entries = 4096;
-	if (!tsr_sysfs_read("/sys/module/tessera/parameters/max_ring_entries", buf, sizeof(buf))) {
+	if (!tsr_sysfs_read("/sys/module/tessera_mdev/parameters/max_ring_entries", buf, sizeof(buf))) {
 		uint32_t m = strtoul(buf, NULL, 0);
 
 		if (m < TESSERA_RING_MIN_ENTRIES)
@@ -2287,10 +2287,10 @@ static int read_model(struct fz_task *t)
 		fz.max_entries = m;
 	}
 	fz.max_trap_cmds = 16384;
-	if (!tsr_sysfs_read("/sys/module/tessera/parameters/max_trap_cmds", buf, sizeof(buf)))
+	if (!tsr_sysfs_read("/sys/module/tessera_mdev/parameters/max_trap_cmds", buf, sizeof(buf)))
 		fz.max_trap_cmds = strtoull(buf, NULL, 0);
 	fz.max_shadow_bytes = 4096 << 10;
-	if (!tsr_sysfs_read("/sys/module/tessera/parameters/max_shadow_kib", buf, sizeof(buf)))
+	if (!tsr_sysfs_read("/sys/module/tessera_mdev/parameters/max_shadow_kib", buf, sizeof(buf)))
 		fz.max_shadow_bytes = strtoull(buf, NULL, 0) << 10;
 	if (tsr_bar2_map(&fz.inst))
 		fz.inst.bar2 = NULL;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Instance and module lifecycle under stress, run inside the test host with
-# the card attached and tessera.ko loaded (scripts/suites/53-lifecycle.sh):
+# the card attached, tessera.ko and tessera_mdev.ko loaded
+# (scripts/suites/53-lifecycle.sh):
 #
 #   - the parent's name and mdevctl's view of the types, as before the
 #     mediator moved onto the auxiliary bus (identity.expected);
@@ -9,24 +10,31 @@
 #     available_instances is 0, each taking one; the next create fails with
 #     ENOSPC and leaves no device; removing them all gives back every
 #     type's availability and the module's reference count;
-#   - rmmod with live instances: they go with the module; insmod again;
+#   - rmmod of tessera while the mediator is loaded: refused;
+#   - rmmod of the mediator with live instances: they go with it, the card
+#     stays bound to tessera with no mdev parent; both modules again;
 #   - rmmod with an instance held open: refused, the instance still runs
 #     work; once it is closed rmmod unloads;
 #   - removing an instance held open: with a REQ eventfd the holder is
 #     asked and the removal completes when it closes; without one the
 #     removal waits for the close;
-#   - removal of the card (PCI remove) with live instances and one held
-#     open with work running: the holder is asked, closes, the card and its
-#     instances go; a rescan brings the card back as it was.
+#   - unbinding the card from tessera (sysfs unbind) with live instances
+#     and one held open with work running: the holder is asked, closes,
+#     the instances and the mdev parent go, the mediator's and the core's
+#     counters are back to zero; binding again brings the card back;
+#   - removal of the card (PCI remove), the same, and a rescan brings the
+#     card back as it was.
 #
 #   selftests/lifecycle/lifecycle.sh HOLDER
 #
-# HOLDER is the lifecycle-holder program (holder.c); $TESSERA_KO the module
-# to insmod again after an rmmod. Prints TAP; every line is an assertion.
+# HOLDER is the lifecycle-holder program (holder.c); $TESSERA_KO the
+# tessera.ko to insmod again after an rmmod, tessera_mdev.ko beside it.
+# Prints TAP; every line is an assertion.
 set -u
 
 holder=${1:?usage: lifecycle.sh HOLDER}
 ko=${TESSERA_KO:?TESSERA_KO must name tessera.ko}
+mdev_ko=$(dirname "$ko")/tessera_mdev.ko
 work=$(mktemp -d /tmp/lifecycle.XXXXXX)
 n=0
 failed=0
@@ -71,7 +79,15 @@ snapshot()
 	done
 }
 instances() { find /sys/bus/mdev/devices -mindepth 1 -maxdepth 1 | wc -l; }
-refcnt() { cat /sys/module/tessera/refcnt; }
+# open instances hold the mediator (VFIO), the mediator holds tessera
+refcnt() { cat /sys/module/tessera_mdev/refcnt; }
+# the pages every instance and context together hold, from both modules
+held_pages()
+{
+	cat /sys/kernel/debug/tessera/mdev_counters /sys/kernel/debug/tessera/counters 2>/dev/null |
+		awk '{ s = s $1 "=" $2 " " } END { print s }'
+}
+parent_gone() { [ ! -e "/sys/class/mdev_bus/$card" ]; }
 # create TYPE: a new instance's uuid in $uuid; the write's error in $work/create.err
 create()
 {
@@ -110,7 +126,11 @@ holder_said() { grep -qx "$1" "$work/holder.out"; }
 show_holder() { sed 's/^/# holder: /' "$work/holder.out"; }
 reload()
 {
-	insmod "$ko" && find_card && bound && [ -d "$(types_dir)" ]
+	insmod "$ko" && insmod "$mdev_ko" && find_card && bound && [ -d "$(types_dir)" ]
+}
+unload()
+{
+	timeout 60 rmmod tessera_mdev && timeout 60 rmmod tessera
 }
 
 # A step that stops the script (an unbound variable, a missing tool) must
@@ -124,6 +144,7 @@ fi
 ok "the card $card is bound to tessera"
 start_avail=$(snapshot)
 start_ref=$(refcnt)
+start_held=$(held_pages)
 echo "# availability at the start: $start_avail"
 types=()
 for d in "$(types_dir)"/*; do
@@ -200,15 +221,28 @@ live=()
 for t in tessera-vgpu-4 tessera-vgpu-8 tessera-vfpga-1; do
 	[ -d "$(types_dir)/$t" ] && create "$t" && live+=("$uuid")
 done
-if [ ${#live[@]} -ge 2 ] && timeout 60 rmmod tessera 2>"$work/rmmod.err" &&
-   [ ! -d /sys/module/tessera ] && [ "$(instances)" = 0 ]; then
-	ok "rmmod with ${#live[@]} live instances removes them and unloads"
+if timeout 60 rmmod tessera 2>"$work/rmmod.err"; then
+	not_ok "rmmod tessera while tessera_mdev is loaded is refused (it unloaded)"
+	finish
+elif [ "$(instances)" = "${#live[@]}" ] && bound; then
+	ok "rmmod tessera while tessera_mdev is loaded is refused, and removes nothing ($(head -n 1 "$work/rmmod.err"))"
 else
-	not_ok "rmmod with ${#live[@]} live instances removes them and unloads ($(cat "$work/rmmod.err"); $(instances) devices left)"
+	not_ok "rmmod tessera while tessera_mdev is loaded is refused, and removes nothing ($(instances) instances)"
 fi
-if [ -d /sys/module/tessera ]; then
+if [ ${#live[@]} -ge 2 ] && timeout 60 rmmod tessera_mdev 2>"$work/rmmod.err" &&
+   [ ! -d /sys/module/tessera_mdev ] && [ "$(instances)" = 0 ] && parent_gone && bound; then
+	ok "rmmod tessera_mdev with ${#live[@]} live instances removes them and the mdev parent; the card stays bound to tessera"
+else
+	not_ok "rmmod tessera_mdev with ${#live[@]} live instances removes them and the mdev parent ($(cat "$work/rmmod.err"); $(instances) devices left)"
+fi
+if [ -d /sys/module/tessera_mdev ]; then
 	remove_all
-	rmmod tessera 2>/dev/null
+	rmmod tessera_mdev 2>/dev/null
+fi
+if timeout 60 rmmod tessera 2>"$work/rmmod.err" && [ ! -d /sys/module/tessera ]; then
+	ok "then rmmod tessera unloads"
+else
+	not_ok "then rmmod tessera unloads ($(cat "$work/rmmod.err"))"
 fi
 if reload && [ "$(snapshot)" = "$start_avail" ]; then
 	ok "insmod again: the card binds with every type's availability as at the start"
@@ -227,7 +261,7 @@ else
 	not_ok "a VFIO user holds a tessera-vgpu-2 instance open"
 	show_holder
 fi
-if timeout 60 rmmod tessera 2>"$work/rmmod.err"; then
+if timeout 60 rmmod tessera_mdev 2>"$work/rmmod.err"; then
 	not_ok "rmmod while an instance is held open is refused (it unloaded)"
 	finish
 elif [ -e "/sys/bus/mdev/devices/$u" ] && bound; then
@@ -244,7 +278,7 @@ else
 	not_ok "the held instance still runs work after the refused rmmod (holder status $status)"
 	show_holder
 fi
-if timeout 60 rmmod tessera 2>"$work/rmmod.err" && [ ! -d /sys/module/tessera ]; then
+if unload 2>"$work/rmmod.err" && [ ! -d /sys/module/tessera ]; then
 	ok "once the instance is closed, rmmod unloads (and removes it)"
 else
 	not_ok "once the instance is closed, rmmod unloads ($(cat "$work/rmmod.err"))"
@@ -301,6 +335,33 @@ else
 	not_ok "... and completes once the holder closes (remove status $(cat "$work/remove.status"), $(snapshot), refcnt $(refcnt))"
 fi
 
+# ---- unbinding the card from its driver ----
+
+live=()
+for t in tessera-vgpu-4 tessera-vgpu-4 tessera-vfpga-1; do
+	[ -d "$(types_dir)/$t" ] && create "$t" && live+=("$uuid")
+done
+start_holder "${live[0]}" req || show_holder
+(timeout 90 sh -c "echo $card >/sys/bus/pci/drivers/tessera/unbind"; echo "$?" >"$work/remove.status") &
+rpid=$!
+wait "$hpid"
+status=$?
+wait "$rpid"
+if [ "$status" = 0 ] && holder_said request && holder_said closed &&
+   [ "$(cat "$work/remove.status")" = 0 ] && ! bound && parent_gone && [ "$(instances)" = 0 ] &&
+   [ "$(held_pages)" = "$start_held" ]; then
+	ok "unbinding the card with ${#live[@]} live instances, one held open with work running: its user is asked, every instance and the mdev parent go, nothing is left held ($(held_pages))"
+else
+	not_ok "unbinding the card with live instances, one held open (holder status $status, unbind status $(cat "$work/remove.status"), $(instances) instances left, held $(held_pages), was $start_held)"
+	show_holder
+fi
+if echo "$card" >/sys/bus/pci/drivers/tessera/bind && bound &&
+   [ "$(snapshot)" = "$start_avail" ] && [ "$(instances)" = 0 ]; then
+	ok "binding the card again: its types and every availability as at the start"
+else
+	not_ok "binding the card again, as at the start ($(snapshot))"
+fi
+
 # ---- removal of the card ----
 
 live=()
@@ -331,8 +392,8 @@ if find_card && bound && [ "$(snapshot)" = "$start_avail" ] && [ "$(instances)" 
 else
 	not_ok "a PCI rescan brings the card back, bound to tessera, as at the start ($(snapshot))"
 fi
-if [ "$(refcnt)" = 0 ] && timeout 60 rmmod tessera; then
-	ok "at the end nothing holds the module: refcnt 0, rmmod unloads"
+if [ "$(refcnt)" = 0 ] && unload; then
+	ok "at the end nothing holds the modules: refcnt 0, rmmod unloads both"
 else
 	not_ok "at the end nothing holds the module (refcnt $(refcnt))"
 fi

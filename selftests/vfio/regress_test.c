@@ -823,7 +823,7 @@ static void memcg_read(const char *cg, struct memcg_reading *r)
 	snprintf(path, sizeof(path), "%s/memory.stat", cg);
 	r->kernel = read_key(path, "kernel");
 	r->slab = read_key(path, "slab");
-	r->shadow_pages = read_key("/sys/kernel/debug/tessera/counters", "shadow_pages");
+	r->shadow_pages = read_key("/sys/kernel/debug/tessera/mdev_counters", "shadow_pages");
 }
 
 /*

@@ -5,7 +5,7 @@
 # that stays alive longer than WATCH_STUCK_S (default 90 s; no single test
 # should take that long), it prints the process's kernel stack once as TAP
 # comments, so that a driver hang shows where it hangs. After the binary,
-# with every instance removed, tessera.ko's debugfs counters of pinned,
+# with every instance removed, the debugfs counters (both modules') of pinned,
 # shadow and page-table pages must be back at zero, or the run fails.
 #
 #   selftests/vfio/run-with-watch.sh BINARY [ARG...]
@@ -47,12 +47,14 @@ kill "$watcher" 2>/dev/null
 wait "$watcher" 2>/dev/null
 
 # Every instance is gone now: what they held for the card must be too
-# (tessera.ko's debugfs counters: pinned pages, shadow and page-table pages).
-counters=/sys/kernel/debug/tessera/counters
-if [ -r "$counters" ] && [ -z "$(ls /sys/bus/mdev/devices 2>/dev/null)" ]; then
-	if awk '$2 != 0 { bad = 1 } END { exit !bad }' "$counters"; then
-		echo "# tessera.ko still holds memory after every instance is gone:"
-		sed 's/^/#   /' "$counters"
+# (the debugfs counters: the mediator's pinned and shadow pages, the
+# core's page-table pages).
+counters="/sys/kernel/debug/tessera/mdev_counters /sys/kernel/debug/tessera/counters"
+# shellcheck disable=SC2086 # two files
+if [ -r "${counters%% *}" ] && [ -z "$(ls /sys/bus/mdev/devices 2>/dev/null)" ]; then
+	if awk '$2 != 0 { bad = 1 } END { exit !bad }' $counters; then
+		echo "# Tessera still holds memory after every instance is gone:"
+		cat $counters | sed 's/^/#   /'
 		[ "$status" != 0 ] || status=1
 	fi
 fi

@@ -63,9 +63,9 @@ check "mdevctl list shows it" bash -c "mdevctl list | grep -q '$uuid $parent tes
 check "available_instances of tessera-vfpga-1 went down by two regions" \
 	test "$(available tessera-vfpga-1)" = "$((avail1 - 2))"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-dbg=/sys/kernel/debug/tessera/$parent/vfpga
-check "debugfs vfpga shows two card regions serving the instance" \
-	test "$(grep -c 'tenants 1 ' "$dbg" 2>/dev/null)" = 2
+dbg=/sys/kernel/debug/tessera/$parent/regions
+check "debugfs regions shows two card regions claimed for the instance" \
+	test "$(grep -c 'claimed 1 ' "$dbg" 2>/dev/null)" = 2
 check "mdevctl stop removes it" \
 	bash -c "mdevctl stop -u $uuid && test ! -e /sys/bus/mdev/devices/$uuid"
 check "available_instances of tessera-vfpga-1 is back" \

@@ -275,7 +275,7 @@ static int set_slice_us(unsigned int us)
 	char val[16];
 
 	snprintf(val, sizeof(val), "%u", us);
-	return tsr_sysfs_write("/sys/module/tessera/parameters/vfpga_slice_us", val);
+	return tsr_sysfs_write("/sys/module/tessera_mdev/parameters/vfpga_slice_us", val);
 }
 
 static int bench_shared(const char *slices_ms, uint64_t image_kib, unsigned int config_bw)
@@ -288,7 +288,7 @@ static int bench_shared(const char *slices_ms, uint64_t image_kib, unsigned int 
 	double reload_ms = (double)image / ((double)config_bw * 1024), best_slice = -1;
 	int ret;
 
-	ret = tsr_sysfs_read("/sys/module/tessera/parameters/vfpga_share", buf, sizeof(buf));
+	ret = tsr_sysfs_read("/sys/module/tessera_mdev/parameters/vfpga_share", buf, sizeof(buf));
 	share = ret ? 1 : strtoul(buf, NULL, 10);
 	ret = tsr_find_parent(parent, sizeof(parent));
 	ret = ret ?: tsr_type_available(parent, "tessera-vfpga-1", &avail);

@@ -32,7 +32,7 @@ static unsigned int vfpga_share(void)
 {
 	char buf[16];
 
-	if (tsr_sysfs_read("/sys/module/tessera/parameters/vfpga_share", buf, sizeof(buf)))
+	if (tsr_sysfs_read("/sys/module/tessera_mdev/parameters/vfpga_share", buf, sizeof(buf)))
 		return 1;
 	return strtoul(buf, NULL, 10);
 }

@@ -24,7 +24,9 @@
  * and nothing else. A refused image costs no card time and changes
  * nothing: the region keeps the function it had.
  */
+#include <linux/dma-mapping.h>
 #include <linux/genalloc.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/mm.h>
 #include <linux/pci_regs.h>
 #include <linux/slab.h>
@@ -34,7 +36,7 @@
 #include <linux/vmalloc.h>
 
 #include "tessera_bitstream.h"
-#include "tessera_drv.h"
+#include "tessera_core.h"
 #include "tessera_vfpga.h"
 
 /* A load takes size / bandwidth of card time; allow for a slow (TCG) host. */
@@ -44,22 +46,28 @@ static const struct vfio_device_ops tessera_vfpga_ops;
 
 static struct tessera_fpga *tessera_vfpga_fpga(struct tessera_vfpga *vf)
 {
-	return vf->vg.tdev->fpga;
+	return vf->vg.med->fpga;
+}
+
+/* The card region's register page (TESSERA_RGN_*). */
+static void __iomem *tessera_vfpga_rgn_regs(struct tessera_vfpga_region *vr)
+{
+	return tessera_region_regs(vr->vf->vg.tdev, vr->phys);
 }
 
 static u32 tessera_vfpga_rgn_rd(struct tessera_vfpga_region *vr, u32 reg)
 {
-	return tessera_rd(vr->vf->vg.tdev, TESSERA_REGION_REG(vr->phys, reg));
+	return readl(tessera_vfpga_rgn_regs(vr) + reg);
 }
 
 static void tessera_vfpga_rgn_wr(struct tessera_vfpga_region *vr, u32 reg, u32 val)
 {
-	tessera_wr(vr->vf->vg.tdev, TESSERA_REGION_REG(vr->phys, reg), val);
+	writel(val, tessera_vfpga_rgn_regs(vr) + reg);
 }
 
 static u64 tessera_vfpga_rgn_rd64(struct tessera_vfpga_region *vr, u32 reg_lo)
 {
-	return tessera_rd64(vr->vf->vg.tdev, TESSERA_REGION_REG(vr->phys, reg_lo));
+	return lo_hi_readq(tessera_vfpga_rgn_regs(vr) + reg_lo);
 }
 
 /* ---- Host copies of images ---- */
@@ -123,15 +131,15 @@ static bool tessera_fpga_image_unmap_pages(struct tessera_vfpga *vf,
 					   struct tessera_fpga_image *img, unsigned int count)
 {
 	struct tessera_vgpu *vg = &vf->vg;
-	struct device *dev = &vg->tdev->pdev->dev;
+	struct device *dev = tessera_card_dev(vg->tdev);
 	unsigned int i;
 
 	for (i = 0; i < count; i++)
-		tessera_mmu_unmap(&vg->mmu, img->dva + (u64)i * PAGE_SIZE);
+		tessera_mmu_unmap(vg->mmu, img->dva + (u64)i * PAGE_SIZE);
 	/* Unmap from the card's view before the pages lose their bus address. */
 	if (tessera_ctx_tlb_invalidate(vg->ctx))
 		return false;
-	tessera_mmu_reap(&vg->mmu);
+	tessera_mmu_reap(vg->mmu);
 	for (i = 0; i < count; i++)
 		dma_unmap_page(dev, img->dma[i], PAGE_SIZE, DMA_TO_DEVICE);
 	gen_pool_free(vg->sub.dva_pool, img->dva, (size_t)img->npages * PAGE_SIZE);
@@ -166,7 +174,7 @@ void tessera_fpga_image_release(struct tessera_vfpga *vf, struct tessera_fpga_im
 static int tessera_fpga_image_map(struct tessera_vfpga *vf, struct tessera_fpga_image *img)
 {
 	struct tessera_vgpu *vg = &vf->vg;
-	struct device *dev = &vg->tdev->pdev->dev;
+	struct device *dev = tessera_card_dev(vg->tdev);
 	unsigned int i;
 	int ret;
 
@@ -179,7 +187,7 @@ static int tessera_fpga_image_map(struct tessera_vfpga *vf, struct tessera_fpga_
 		ret = dma_mapping_error(dev, img->dma[i]);
 		if (ret)
 			goto err;
-		ret = tessera_mmu_map(&vg->mmu, img->dva + (u64)i * PAGE_SIZE, img->dma[i], false);
+		ret = tessera_mmu_map(vg->mmu, img->dva + (u64)i * PAGE_SIZE, img->dma[i], false);
 		if (ret) {
 			dma_unmap_page(dev, img->dma[i], PAGE_SIZE, DMA_TO_DEVICE);
 			goto err;
@@ -220,11 +228,12 @@ static int tessera_vfpga_wait_load(struct tessera_vfpga_region *vr)
 	u64 ms = TESSERA_VFPGA_LOAD_SLACK_MS;
 
 	lockdep_assert_held(&vr->vf->vg.lock);
-	if (vr->pending && fpga->config_bw)
-		ms += div_u64(vr->pending->size, (u64)fpga->config_bw * 1024);
+	if (vr->pending && fpga->info->config_bw)
+		ms += div_u64(vr->pending->size, (u64)fpga->info->config_bw * 1024);
 	/* Each other tenant may run a slice and reload before our turn. */
 	if (vr->slot)
-		ms += fpga->share * (100 + div_u64(fpga->capacity, (u64)fpga->config_bw * 1024));
+		ms += fpga->share * (100 + div_u64(fpga->info->region_capacity,
+						   (u64)fpga->info->config_bw * 1024));
 	if (!wait_event_timeout(vr->vf->cfg_wq, !tessera_vfpga_loading(vr),
 				msecs_to_jiffies(ms))) {
 		dev_warn(&vr->vf->vg.mdev->dev, "region %u: card region %u never finished a load\n",
@@ -312,7 +321,7 @@ static void tessera_vfpga_configure(struct tessera_vfpga_region *vr)
 
 	/* Bound the copy by what could ever be valid before allocating it. */
 	if (size < TESSERA_BITSTREAM_HEADER_SIZE ||
-	    size - TESSERA_BITSTREAM_HEADER_SIZE > fpga->capacity) {
+	    size - TESSERA_BITSTREAM_HEADER_SIZE > fpga->info->region_capacity) {
 		tessera_vfpga_report(vr, TESSERA_RGN_CFG_ERR_SIZE);
 		return;
 	}
@@ -327,7 +336,8 @@ static void tessera_vfpga_configure(struct tessera_vfpga_region *vr)
 		status = TESSERA_VF_RGN_CFG_UNREADABLE;
 		goto refuse;
 	}
-	status = tessera_bitstream_check(img->vaddr, size, vf->type->functions, fpga->capacity,
+	status = tessera_bitstream_check(img->vaddr, size, vf->type->functions,
+					 fpga->info->region_capacity,
 					 &img->function);
 	if (status)
 		goto refuse;
@@ -353,7 +363,7 @@ static void tessera_vfpga_configure(struct tessera_vfpga_region *vr)
 	vr->loading = true;
 	vr->cfg_status = TESSERA_RGN_CFG_LOADING;
 	spin_unlock_irqrestore(&vg->irq_lock, flags);
-	tessera_wr64(vg->tdev, TESSERA_REGION_REG(vr->phys, TESSERA_RGN_IMAGE_ADDR_LO), img->dva);
+	lo_hi_writeq(img->dva, tessera_vfpga_rgn_regs(vr) + TESSERA_RGN_IMAGE_ADDR_LO);
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_IMAGE_SIZE, size);
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_CONFIG, 1);
 	return;
@@ -403,14 +413,9 @@ void tessera_vfpga_region_event(struct tessera_vfpga_region *vr, u32 status)
 static void tessera_vfpga_program_ctx(struct tessera_vfpga *vf)
 {
 	struct tessera_vgpu *vg = &vf->vg;
-	struct tessera_device *tdev = vg->tdev;
-	u32 id = vg->ctx->id;
 
-	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_MMU_ROOT_LO),
-		     tessera_mmu_root(&vg->mmu));
-	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_BASE_LO), vg->vram_offset);
-	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_SIZE_LO), vg->type->vram_size);
-	tessera_ctx_tlb_invalidate(vg->ctx);
+	tessera_ctx_program_window(vg->ctx, tessera_mmu_root(vg->mmu), vg->vram_offset,
+				   vg->type->vram_size);
 }
 
 static void tessera_vfpga_attach_region(struct tessera_vfpga_region *vr)
@@ -420,7 +425,7 @@ static void tessera_vfpga_attach_region(struct tessera_vfpga_region *vr)
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_INT_ENABLE, 0);
 	/* Nothing of the last owner: function, arguments, result, counters. */
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_RESET, TESSERA_RGN_RESET_CLEAR);
-	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_CTX, vr->vf->vg.ctx->id);
+	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_CTX, tessera_ctx_id(vr->vf->vg.ctx));
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_INT_STATUS, ~0u);
 	tessera_fpga_set_owner(fpga, vr->phys, vr);
 	tessera_vfpga_rgn_wr(vr, TESSERA_RGN_INT_ENABLE, TESSERA_RGN_INT_CONFIG_DONE |
@@ -653,8 +658,8 @@ static u32 tessera_vfpga_status(struct tessera_vfpga *vf)
 			return TESSERA_VF_STATUS_BUSY;
 		if (vf->rgn[i].slot)
 			continue;
-		job = tessera_rd(vf->vg.tdev,
-				 TESSERA_RGN_USER_REG(phys, TESSERA_RGN_USER_JOB_STATUS));
+		job = readl(tessera_region_user_regs(vf->vg.tdev, phys) +
+			    TESSERA_RGN_USER_JOB_STATUS);
 		if (job == TESSERA_RGN_JOB_RUNNING)
 			return TESSERA_VF_STATUS_BUSY;
 	}
@@ -714,7 +719,7 @@ static u32 tessera_vfpga_reg_read(struct tessera_vfpga *vf, u32 off)
 	case TESSERA_VF_FUNCTIONS:
 		return vf->type->functions;
 	case TESSERA_VF_REGION_CAPACITY:
-		return tessera_vfpga_fpga(vf)->capacity;
+		return tessera_vfpga_fpga(vf)->info->region_capacity;
 	default:
 		/* The ring, fence and fault registers of a vGPU: absent here. */
 		return 0;
@@ -763,6 +768,7 @@ static void tessera_vfpga_reg_write(struct tessera_vfpga *vf, u32 off, u32 val)
 static int tessera_vfpga_bar0_access(struct tessera_vfpga *vf, u64 off, u8 *data,
 				     size_t count, bool write)
 {
+	void __iomem *user;
 	unsigned int i;
 	u32 val;
 
@@ -803,13 +809,14 @@ static int tessera_vfpga_bar0_access(struct tessera_vfpga *vf, u64 off, u8 *data
 			}
 			continue;
 		}
-		o = TESSERA_RGN_USER_REG(vf->rgn[o / TESSERA_VF_RGN_USER_STRIDE].phys,
-					 o % TESSERA_VF_RGN_USER_STRIDE);
+		user = tessera_region_user_regs(vf->vg.tdev,
+						vf->rgn[o / TESSERA_VF_RGN_USER_STRIDE].phys);
+		o %= TESSERA_VF_RGN_USER_STRIDE;
 		if (write) {
 			memcpy(&val, data + i, 4);
-			tessera_wr(vf->vg.tdev, o, val);
+			writel(val, user + o);
 		} else {
-			val = tessera_rd(vf->vg.tdev, o);
+			val = readl(user + o);
 			memcpy(data + i, &val, 4);
 		}
 	}
@@ -899,7 +906,7 @@ static int tessera_vfpga_mmap(struct vfio_device *vdev, struct vm_area_struct *v
 	u64 off = pos & TESSERA_VFIO_OFFSET_MASK;
 	u64 len = vma->vm_end - vma->vm_start;
 	u64 end = TESSERA_VF_BAR0_SIZE_REGIONS(vf->num_regions);
-	phys_addr_t bar0 = pci_resource_start(vf->vg.tdev->pdev, TESSERA_BAR_REGS);
+	phys_addr_t bar0 = tessera_card_info(vf->vg.tdev)->regs_phys;
 	unsigned int first, i;
 	int ret;
 
@@ -1051,8 +1058,7 @@ static int tessera_vfpga_init(struct vfio_device *vdev)
 {
 	struct tessera_vfpga *vf = to_tessera_vfpga(vdev);
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
-	struct tessera_device *tdev = container_of(mdev->type->parent, struct tessera_device,
-						   med.parent);
+	struct tessera_fpga *fpga = tessera_mdev_of_type(mdev->type)->fpga;
 	struct tessera_vfpga_type *type = container_of(mdev->type, struct tessera_vfpga_type,
 						       base.type);
 	unsigned int phys[TESSERA_VFPGA_MAX_REGIONS], i;
@@ -1060,7 +1066,7 @@ static int tessera_vfpga_init(struct vfio_device *vdev)
 
 	if (type->regions > TESSERA_VFPGA_MAX_REGIONS)
 		return -EINVAL;
-	ret = tessera_fpga_claim_regions(tdev->fpga, type->regions, phys);
+	ret = tessera_fpga_claim_regions(fpga, type->regions, phys);
 	if (ret)
 		return ret;
 	ret = tessera_vgpu_ops.init(vdev);
@@ -1082,15 +1088,15 @@ static int tessera_vfpga_init(struct vfio_device *vdev)
 		vr->index = i;
 		vr->phys = phys[i];
 		vr->cfg_status = TESSERA_RGN_CFG_EMPTY;
-		if (tdev->fpga->share > 1)
-			tessera_fpga_share_join(vr, &tdev->fpga->slots[phys[i]]);
+		if (fpga->share > 1)
+			tessera_fpga_share_join(vr, &fpga->slots[phys[i]]);
 		else
 			tessera_vfpga_attach_region(vr);
 	}
 	return 0;
 
 err_regions:
-	tessera_fpga_release_regions(tdev->fpga, type->regions, phys);
+	tessera_fpga_release_regions(fpga, type->regions, phys);
 	return ret;
 }
 

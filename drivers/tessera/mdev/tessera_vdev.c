@@ -20,7 +20,8 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
-#include "tessera_drv.h"
+#include "tessera_core.h"
+#include "tessera_mdev.h"
 #include "tessera_vgpu.h"
 
 #define TESSERA_VCFG_MSI	0x40
@@ -310,7 +311,7 @@ static ssize_t tessera_vgpu_vram_rw(struct tessera_vgpu *vg, char __user *ubuf, 
 				    size_t count, bool write)
 {
 	u64 slice = vg->type->vram_size;
-	void __iomem *base = vg->tdev->vram + vg->vram_offset;
+	void __iomem *base = tessera_card_info(vg->tdev)->vram + vg->vram_offset;
 	size_t done = 0;
 	void *bounce;
 	ssize_t ret = 0;
@@ -423,7 +424,7 @@ static int tessera_vgpu_mmap(struct vfio_device *vdev, struct vm_area_struct *vm
 	if (off >= vg->type->vram_size || len > vg->type->vram_size - off)
 		return -EINVAL;
 
-	phys = vg->tdev->vram_phys + vg->vram_offset + off;
+	phys = tessera_card_info(vg->tdev)->vram_phys + vg->vram_offset + off;
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 	return io_remap_pfn_range(vma, vma->vm_start, phys >> PAGE_SHIFT, len, vma->vm_page_prot);
@@ -795,12 +796,15 @@ static int tessera_vgpu_init(struct vfio_device *vdev)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
+	struct tessera_mediator *med;
 	struct tessera_device *tdev;
 	int ret;
 
 	vg->mdev = mdev;
 	vg->type = container_of(mdev->type, struct tessera_vgpu_type, type);
-	tdev = container_of(mdev->type->parent, struct tessera_device, med.parent);
+	med = container_of(mdev->type->parent, struct tessera_mediator, parent);
+	tdev = med->tdev;
+	vg->med = med;
 	vg->tdev = tdev;
 	mutex_init(&vg->lock);
 	spin_lock_init(&vg->irq_lock);
@@ -816,25 +820,27 @@ static int tessera_vgpu_init(struct vfio_device *vdev)
 		ret = PTR_ERR(vg->ctx);
 		goto err_vram;
 	}
-	tessera_sched_set_weight(&tdev->sched, &vg->ctx->se, vg->type->weight);
+	tessera_ctx_set_weight(vg->ctx, vg->type->weight);
 	vg->busy_base = tessera_ctx_busy_ns(vg->ctx);
 	vg->cmds_base = tessera_ctx_cmds_done(vg->ctx);
-	ret = tessera_mmu_init(&vg->mmu, &tdev->pdev->dev);
-	if (ret)
+	vg->mmu = tessera_mmu_create(tdev);
+	if (IS_ERR(vg->mmu)) {
+		ret = PTR_ERR(vg->mmu);
 		goto err_ctx;
+	}
 	ret = tessera_submit_init(vg);
 	if (ret)
 		goto err_mmu;
 	tessera_vcfg_init(vg);
 	tessera_vgpu_config_save_power_on(vg);
 
-	mutex_lock(&tdev->med.lock);
-	list_add_tail(&vg->node, &tdev->med.instances);
-	mutex_unlock(&tdev->med.lock);
+	mutex_lock(&med->lock);
+	list_add_tail(&vg->node, &med->instances);
+	mutex_unlock(&med->lock);
 	return 0;
 
 err_mmu:
-	tessera_mmu_fini(&vg->mmu);
+	tessera_mmu_destroy(vg->mmu);
 err_ctx:
 	tessera_ctx_free(vg->ctx);
 err_vram:
@@ -849,13 +855,13 @@ static void tessera_vgpu_release(struct vfio_device *vdev)
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	struct tessera_device *tdev = vg->tdev;
 
-	mutex_lock(&tdev->med.lock);
+	mutex_lock(&vg->med->lock);
 	list_del(&vg->node);
-	mutex_unlock(&tdev->med.lock);
+	mutex_unlock(&vg->med->lock);
 
 	tessera_submit_fini(vg);
 	tessera_ctx_free(vg->ctx);
-	tessera_mmu_fini(&vg->mmu);
+	tessera_mmu_destroy(vg->mmu);
 	tessera_vram_free(tdev, vg->vram_offset, vg->type->vram_size);
 	mutex_destroy(&vg->lock);
 }

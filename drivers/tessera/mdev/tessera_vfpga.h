@@ -2,10 +2,11 @@
 /*
  * Tessera vFPGA: instances that own reconfigurable regions in space.
  *
- * tessera_fpga.c keeps the card's regions (who owns which, their interrupt)
- * and the vFPGA mdev types; tessera_vfpga.c is one instance as a VFIO
- * device: its register page, trapped and validated reconfiguration, and the
- * region user pages passed straight through.
+ * tessera_vfpga_types.c has the vFPGA mdev types and hands out the card's
+ * regions (claimed from the core, or time-shared by tessera_fpga_share.c);
+ * tessera_vfpga.c is one instance as a VFIO device: its register page,
+ * trapped and validated reconfiguration, and the region user pages passed
+ * straight through.
  */
 #ifndef TESSERA_VFPGA_H
 #define TESSERA_VFPGA_H
@@ -17,6 +18,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "tessera_core.h"
 #include "tessera_hw.h"
 #include "tessera_mdev.h"
 #include "tessera_policy.h"
@@ -26,7 +28,7 @@ struct tessera_device;
 
 #define TESSERA_NUM_VFPGA_TYPES		3
 #define TESSERA_VFPGA_MAX_REGIONS	4
-/* Instances one card region may serve in turn (tessera.ko vfpga_share). */
+/* Instances one card region may serve in turn (tessera_mdev.ko vfpga_share). */
 #define TESSERA_VFPGA_MAX_SHARE		8
 
 /**
@@ -47,6 +49,8 @@ struct tessera_vfpga_type {
  * struct tessera_fpga_slot - one card region time-shared among instances
  * @fpga: the card's regions
  * @phys: the card region
+ * @regs: its register page
+ * @user: its user page
  * @tenants: instance regions assigned to it (under &tessera_fpga.lock)
  * @run_lock: held by @thread while it drives the card region; an instance
  *	region joins or leaves under it, so that it never leaves mid-job
@@ -63,6 +67,8 @@ struct tessera_vfpga_type {
 struct tessera_fpga_slot {
 	struct tessera_fpga *fpga;
 	unsigned int phys;
+	void __iomem *regs;
+	void __iomem *user;
 	unsigned int tenants;
 	struct mutex run_lock;	/* the card region is being driven; tenants join/leave */
 	spinlock_t lock;	/* rq, resident, slice_end, irq_status, tenants' queued work */
@@ -78,33 +84,27 @@ struct tessera_fpga_slot {
 /**
  * struct tessera_fpga - the card's regions as the mediator shares them
  * @tdev: the card
- * @capacity: largest bitstream payload a region takes (REG_REGION_CAPACITY)
- * @config_bw: reconfiguration bandwidth, KiB per ms (REG_CONFIG_BW)
- * @functions: functions the card implements (REG_FUNCTIONS)
+ * @info: the card's capabilities (region capacity, bandwidth, functions)
  * @types: the vFPGA types offered
  * @num_types: how many of @types are offered
- * @lock: protects @owned (allocation and counting)
- * @owned: bit r set = card region r belongs to an instance
- * @owner_lock: protects @owner against the region interrupt
- * @owner: the instance region that card region r serves, or NULL
+ * @lock: protects the slots' tenant counts
  * @share: instances one card region may serve in turn; 1 = space sharing
- *	only, regions owned outright and their user pages passed through
+ *	only, regions claimed from the core by each instance and their user
+ *	pages passed through; > 1: every region is claimed at probe and
+ *	served by its slot
  * @slots: the card regions when @share > 1
+ * @claimed: the regions claimed for the slots
  * @debugfs: the card's debugfs file "vfpga"
  */
 struct tessera_fpga {
 	struct tessera_device *tdev;
-	u64 capacity;
-	u32 config_bw;
-	u32 functions;
+	const struct tessera_card_info *info;
 	struct tessera_vfpga_type types[TESSERA_NUM_VFPGA_TYPES];
 	unsigned int num_types;
-	struct mutex lock;	/* protects owned */
-	unsigned long owned;
-	spinlock_t owner_lock;	/* protects owner[]; taken in hard-irq context */
-	struct tessera_vfpga_region *owner[TESSERA_MAX_REGIONS];
+	struct mutex lock;	/* protects slots[].tenants */
 	unsigned int share;
 	struct tessera_fpga_slot slots[TESSERA_MAX_REGIONS];
+	unsigned int claimed[TESSERA_MAX_REGIONS];
 	struct dentry *debugfs;
 };
 
@@ -215,10 +215,10 @@ static inline struct tessera_vfpga *to_tessera_vfpga(struct vfio_device *vdev)
 	return container_of(vdev, struct tessera_vfpga, vg.vdev);
 }
 
-/* tessera_fpga.c */
-int tessera_fpga_init(struct tessera_device *tdev);
-void tessera_fpga_fini(struct tessera_device *tdev);
-unsigned int tessera_vfpga_add_types(struct tessera_device *tdev, struct mdev_type **list,
+/* tessera_vfpga_types.c */
+int tessera_fpga_init(struct tessera_mediator *med);
+void tessera_fpga_fini(struct tessera_mediator *med);
+unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_type **list,
 				     unsigned int room);
 bool tessera_vfpga_is_type(struct mdev_type *mtype);
 unsigned int tessera_vfpga_get_available(struct mdev_type *mtype);
@@ -229,12 +229,10 @@ void tessera_fpga_release_regions(struct tessera_fpga *fpga, unsigned int count,
 				  const unsigned int *phys);
 void tessera_fpga_set_owner(struct tessera_fpga *fpga, unsigned int phys,
 			    struct tessera_vfpga_region *vr);
-void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32 status);
 
 /* tessera_fpga_share.c */
 int tessera_fpga_share_init(struct tessera_fpga *fpga);
 void tessera_fpga_share_fini(struct tessera_fpga *fpga);
-void tessera_fpga_share_irq(struct tessera_fpga_slot *slot, u32 status);
 void tessera_fpga_share_join(struct tessera_vfpga_region *vr, struct tessera_fpga_slot *slot);
 void tessera_fpga_share_leave(struct tessera_vfpga_region *vr);
 bool tessera_fpga_share_queue_config(struct tessera_vfpga_region *vr,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tessera device MMU: one context's page tables in DMA-coherent memory.
+ * The functions clients call are in tessera_core.h.
  */
 #ifndef TESSERA_MMU_H
 #define TESSERA_MMU_H
@@ -9,6 +10,8 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+
+#include "tessera_core.h"
 
 struct device;
 struct tessera_pt;
@@ -31,12 +34,5 @@ struct tessera_mmu {
 };
 
 extern atomic_long_t tessera_mmu_tables;
-
-int tessera_mmu_init(struct tessera_mmu *mmu, struct device *dev);
-void tessera_mmu_fini(struct tessera_mmu *mmu);
-dma_addr_t tessera_mmu_root(struct tessera_mmu *mmu);
-int tessera_mmu_map(struct tessera_mmu *mmu, u64 dva, dma_addr_t addr, bool writable);
-bool tessera_mmu_unmap(struct tessera_mmu *mmu, u64 dva);
-void tessera_mmu_reap(struct tessera_mmu *mmu);
 
 #endif /* TESSERA_MMU_H */

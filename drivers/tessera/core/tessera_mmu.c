@@ -12,6 +12,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
 
+#include "tessera_core.h"
 #include "tessera_hw.h"
 #include "tessera_mmu.h"
 
@@ -104,35 +105,55 @@ void tessera_mmu_reap(struct tessera_mmu *mmu)
 	}
 	mutex_unlock(&mmu->lock);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_mmu_reap, TESSERA);
 
-int tessera_mmu_init(struct tessera_mmu *mmu, struct device *dev)
+/**
+ * tessera_mmu_create() - page tables for one context, with an empty root
+ * @tdev: the card whose DMA the tables are allocated for
+ *
+ * Return: the tables, or an ERR_PTR().
+ */
+struct tessera_mmu *tessera_mmu_create(struct tessera_device *tdev)
 {
-	mmu->dev = dev;
-	mmu->mapped = 0;
+	struct tessera_mmu *mmu;
+
+	mmu = kzalloc(sizeof(*mmu), GFP_KERNEL);
+	if (!mmu)
+		return ERR_PTR(-ENOMEM);
+	mmu->dev = tessera_card_dev(tdev);
 	mutex_init(&mmu->lock);
 	INIT_LIST_HEAD(&mmu->unlinked);
 	mmu->root = tessera_pt_alloc(mmu, TESSERA_PT_LEVELS - 1);
 	if (!mmu->root) {
 		mutex_destroy(&mmu->lock);
-		return -ENOMEM;
+		kfree(mmu);
+		return ERR_PTR(-ENOMEM);
 	}
-	return 0;
+	return mmu;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_mmu_create, TESSERA);
 
-/* The context is off the card: nothing walks the tables any more. */
-void tessera_mmu_fini(struct tessera_mmu *mmu)
+/**
+ * tessera_mmu_destroy() - free the tables
+ * @mmu: tables of a context that is off the card (nothing walks them);
+ *	NULL is ignored
+ */
+void tessera_mmu_destroy(struct tessera_mmu *mmu)
 {
+	if (IS_ERR_OR_NULL(mmu))
+		return;
 	tessera_mmu_reap(mmu);
-	if (mmu->root)
-		tessera_pt_free(mmu, mmu->root, TESSERA_PT_LEVELS - 1);
-	mmu->root = NULL;
+	tessera_pt_free(mmu, mmu->root, TESSERA_PT_LEVELS - 1);
 	mutex_destroy(&mmu->lock);
+	kfree(mmu);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_mmu_destroy, TESSERA);
 
 dma_addr_t tessera_mmu_root(struct tessera_mmu *mmu)
 {
 	return mmu->root->dma;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_mmu_root, TESSERA);
 
 /**
  * tessera_mmu_map() - map one 4 KiB page
@@ -187,6 +208,7 @@ int tessera_mmu_map(struct tessera_mmu *mmu, u64 dva, dma_addr_t addr, bool writ
 	mutex_unlock(&mmu->lock);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_mmu_map, TESSERA);
 
 /**
  * tessera_mmu_unmap() - remove one page's mapping, freeing emptied tables
@@ -239,3 +261,4 @@ out:
 	mutex_unlock(&mmu->lock);
 	return removed;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_mmu_unmap, TESSERA);

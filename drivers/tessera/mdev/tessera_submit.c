@@ -27,7 +27,8 @@
 #include <linux/vfio.h>
 
 #include "tessera_audit.h"
-#include "tessera_drv.h"
+#include "tessera_core.h"
+#include "tessera_mdev.h"
 #include "tessera_vgpu.h"
 
 static unsigned int max_ring_entries = 4096;
@@ -93,7 +94,7 @@ struct tessera_reject {
 
 static struct device *tessera_submit_dev(struct tessera_vgpu *vg)
 {
-	return &vg->tdev->pdev->dev;
+	return tessera_card_dev(vg->tdev);
 }
 
 u32 tessera_submit_max_entries(void)
@@ -121,7 +122,7 @@ static bool tessera_submit_drain(struct tessera_vgpu *vg)
 {
 	if (tessera_ctx_tlb_invalidate(vg->ctx))
 		return false;
-	tessera_mmu_reap(&vg->mmu);
+	tessera_mmu_reap(vg->mmu);
 	return true;
 }
 
@@ -130,7 +131,7 @@ static void tessera_shadow_free(struct tessera_vgpu *vg, struct tessera_shadow_b
 	size_t off;
 
 	for (off = 0; off < buf->size; off += TESSERA_PAGE_SIZE)
-		tessera_mmu_unmap(&vg->mmu, buf->dva + off);
+		tessera_mmu_unmap(vg->mmu, buf->dva + off);
 	/* The card may not read the memory once it is freed: leak it if it might. */
 	if (!tessera_submit_drain(vg))
 		return;
@@ -177,7 +178,7 @@ static struct tessera_shadow_buf *tessera_shadow_alloc(struct tessera_vgpu *vg, 
 
 	start = ktime_get();
 	for (off = 0; off < buf->size; off += TESSERA_PAGE_SIZE) {
-		if (tessera_mmu_map(&vg->mmu, buf->dva + off, buf->dma + off, false))
+		if (tessera_mmu_map(vg->mmu, buf->dva + off, buf->dma + off, false))
 			goto err_unmap;
 	}
 	tessera_stat_add_since(&vg->stats.map_ns, start);
@@ -189,7 +190,7 @@ static struct tessera_shadow_buf *tessera_shadow_alloc(struct tessera_vgpu *vg, 
 err_unmap:
 	while (off) {
 		off -= TESSERA_PAGE_SIZE;
-		tessera_mmu_unmap(&vg->mmu, buf->dva + off);
+		tessera_mmu_unmap(vg->mmu, buf->dva + off);
 	}
 	/* Never handed to the card: its emptied tables wait for the next drain. */
 	gen_pool_free(vg->sub.dva_pool, buf->dva, buf->size);
@@ -305,7 +306,7 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 	/* Past here a failure is host memory for tables or the index. */
 	code = TESSERA_VF_REJECT_NOMEM;
 	start = ktime_get();
-	if (tessera_mmu_map(&vg->mmu, iova, pin->dma, writable))
+	if (tessera_mmu_map(vg->mmu, iova, pin->dma, writable))
 		goto err_dma;
 	tessera_stat_add_since(&vg->stats.map_ns, start);
 
@@ -317,7 +318,7 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 
 err_mmu:
 	/* A new entry no command has used yet: no drain needed. */
-	tessera_mmu_unmap(&vg->mmu, iova);
+	tessera_mmu_unmap(vg->mmu, iova);
 err_dma:
 	dma_unmap_page(dev, pin->dma, PAGE_SIZE, writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 err_unpin:
@@ -382,7 +383,7 @@ static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long fir
 	unsigned long pfn;
 
 	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
-		tessera_mmu_unmap(&vg->mmu, (u64)pfn << PAGE_SHIFT);
+		tessera_mmu_unmap(vg->mmu, (u64)pfn << PAGE_SHIFT);
 	/* No access of the card may still use the pages. */
 	if (!tessera_submit_drain(vg))
 		return;
@@ -650,7 +651,7 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 		sub->tail = (sub->tail + accepted) & mask;
 		sub->seq += accepted;
 		tessera_ctx_set_tail(vg->ctx, sub->tail);
-		tessera_sched_kick(&vg->tdev->sched, &vg->ctx->se);
+		tessera_ctx_kick(vg->ctx);
 	}
 	if (rejected)
 		tessera_submit_reject(vg, (sub->tail) & mask, &rej);
@@ -663,7 +664,7 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
  */
 static void tessera_submit_stop(struct tessera_vgpu *vg)
 {
-	if (tessera_sched_detach(&vg->tdev->sched, &vg->ctx->se))
+	if (tessera_ctx_detach(vg->ctx))
 		dev_warn_ratelimited(&vg->mdev->dev,
 				     "context did not leave its engine: stopped at the card\n");
 	tessera_ctx_reset(vg->ctx);
@@ -714,9 +715,9 @@ int tessera_submit_configure(struct tessera_vgpu *vg, u64 ring_base, u32 entries
 	sub->entries = entries;
 	sub->tail = 0;
 	sub->seq = 0;
-	tessera_ctx_program(vg->ctx, sub->ring->dva, entries, tessera_mmu_root(&vg->mmu),
+	tessera_ctx_program(vg->ctx, sub->ring->dva, entries, tessera_mmu_root(vg->mmu),
 			    vg->vram_offset, vg->type->vram_size);
-	tessera_sched_attach(&vg->tdev->sched, &vg->ctx->se);
+	tessera_ctx_attach(vg->ctx);
 	return 0;
 }
 
@@ -740,9 +741,9 @@ void tessera_submit_reset(struct tessera_vgpu *vg)
 	tessera_submit_free_batches(vg);
 	sub->tail = 0;
 	sub->seq = 0;
-	tessera_ctx_program(vg->ctx, sub->ring->dva, sub->entries, tessera_mmu_root(&vg->mmu),
+	tessera_ctx_program(vg->ctx, sub->ring->dva, sub->entries, tessera_mmu_root(vg->mmu),
 			    vg->vram_offset, vg->type->vram_size);
-	tessera_sched_attach(&vg->tdev->sched, &vg->ctx->se);
+	tessera_ctx_attach(vg->ctx);
 }
 
 /*

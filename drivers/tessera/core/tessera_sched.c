@@ -262,7 +262,7 @@ static void tessera_sched_switch_done(struct tessera_engine *eng)
 	eng->hw_preemptions = preemptions;
 	eng->lat_count++;
 
-	for (i = 0; i < tdev->num_contexts; i++) {
+	for (i = 0; i < tdev->info.num_contexts; i++) {
 		struct tessera_sched_entity *se = &tdev->ctxs.ctx[i].se;
 
 		if (se->leaving != eng)
@@ -350,7 +350,7 @@ static void tessera_sched_resync(struct tessera_engine *eng, u32 hw_cur)
 		prev->engine = NULL;
 		tessera_sched_charge(prev);
 	}
-	if (hw_cur < tdev->num_contexts) {
+	if (hw_cur < tdev->info.num_contexts) {
 		struct tessera_sched_entity *se = &tdev->ctxs.ctx[hw_cur].se;
 
 		if (se->home == eng && !se->engine && !se->leaving) {
@@ -876,7 +876,7 @@ int tessera_sched_init(struct tessera_device *tdev)
 	init_waitqueue_head(&sched->idle_wq);
 	sched->policy = kind;
 	sched->slice_ns = slice_ns;
-	sched->num_engines = tdev->num_engines;
+	sched->num_engines = tdev->info.num_engines;
 	/* Fixed share: a vgpu-N instance (weight 8/N) gets 1/N of the card. */
 	capacity = max(TESSERA_SCHED_CARD_WEIGHT / sched->num_engines, 1U);
 

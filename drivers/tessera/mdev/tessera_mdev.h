@@ -6,11 +6,13 @@
 #define TESSERA_MDEV_H
 
 #include <linux/list.h>
+#include <linux/sysfs.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 
 struct dentry;
 struct tessera_device;
+struct tessera_fpga;
 
 #define TESSERA_NUM_VGPU_TYPES	4
 /* vGPU types, then the vFPGA types (tessera_fpga.c) */
@@ -37,31 +39,40 @@ struct tessera_vgpu_type {
 };
 
 /**
- * struct tessera_mediator - the card as an mdev parent
- * @parent: the mdev parent
+ * struct tessera_mediator - one card as an mdev parent (the auxiliary
+ *	device's driver data)
+ * @tdev: the card, reached through tessera_core.h only
+ * @parent: the mdev parent, registered on the card's PCI device
  * @types: the vGPU types
  * @type_list: pointers to @types[i].type, as mdev wants them
+ * @fpga: the card's regions as vFPGA instances share them
+ *	(tessera_vfpga_types.c), or NULL without regions
  * @lock: protects @instances
  * @instances: live instances (struct tessera_vgpu)
- * @registered: @parent is registered
  * @debugfs: the "mdev" file in the card's debugfs folder
  */
 struct tessera_mediator {
+	struct tessera_device *tdev;
 	struct mdev_parent parent;
 	struct tessera_vgpu_type types[TESSERA_NUM_VGPU_TYPES];
 	struct mdev_type *type_list[TESSERA_NUM_MDEV_TYPES];
+	struct tessera_fpga *fpga;
 	struct mutex lock;	/* protects instances */
 	struct list_head instances;
-	bool registered;
 	struct dentry *debugfs;
 };
 
+static inline struct tessera_mediator *tessera_mdev_of_type(struct mdev_type *mtype)
+{
+	return container_of(mtype->parent, struct tessera_mediator, parent);
+}
+
 struct tessera_vgpu;
 
-int tessera_mdev_init(struct tessera_device *tdev);
+/* tessera_mdev.c */
 int tessera_mdev_register(struct mdev_device *mdev, struct tessera_vgpu *vg);
-void tessera_mdev_fini(struct tessera_device *tdev);
-int tessera_mdev_register_driver(void);
-void tessera_mdev_unregister_driver(void);
+
+/* tessera_inst_sysfs.c: /sys/bus/mdev/devices/<uuid>/tessera/ */
+extern const struct attribute_group *tessera_inst_groups[];
 
 #endif /* TESSERA_MDEV_H */

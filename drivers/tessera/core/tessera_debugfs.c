@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tessera debugfs: /sys/kernel/debug/tessera/<pci-address>/state dumps the
- * whole card: global registers, engines, contexts, vGPU types, instances.
+ * Tessera debugfs, the card's own files. /sys/kernel/debug/tessera/:
+ *   counters                   page-table pages every context holds together
+ *   <pci-address>/state        global registers, engines, contexts
+ *   <pci-address>/switch_latency  the engines' recent switch latencies
+ *   <pci-address>/regions      each reconfigurable region's registers
+ * Clients add their own files to these folders (tessera_card_debugfs()).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
 #include "tessera_drv.h"
 #include "tessera_mmu.h"
-#include "tessera_submit.h"
 
-static struct dentry *tessera_debugfs_root;
+static struct dentry *tessera_debugfs_dir;
 
 static u64 tessera_ctx_rd64(struct tessera_device *tdev, u32 id, u32 reg_lo)
 {
@@ -24,9 +27,9 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "card %s: version 0x%08x, %u contexts, %u engines, %u regions\n",
 		   pci_name(tdev->pdev), tessera_rd(tdev, TESSERA_REG_VERSION),
-		   tdev->num_contexts, tdev->num_engines, tdev->num_regions);
+		   tdev->info.num_contexts, tdev->info.num_engines, tdev->info.num_regions);
 	seq_printf(m, "vram: %llu MiB, host reserve %llu MiB, free for instances %llu MiB\n",
-		   tdev->vram_size >> 20, tdev->vram_alloc.reserve >> 20,
+		   tdev->info.vram_size >> 20, tdev->vram_alloc.reserve >> 20,
 		   tessera_vram_avail(tdev) >> 20);
 	seq_printf(m, "clock %llu ns, errors %u, watchdog %llu ns\n",
 		   tessera_rd64(tdev, TESSERA_REG_CLOCK_NS_LO),
@@ -35,7 +38,7 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 
 	tessera_sched_dump(&tdev->sched, m);
 
-	for (i = 0; i < tdev->num_contexts; i++) {
+	for (i = 0; i < tdev->info.num_contexts; i++) {
 		struct tessera_ctx *ctx = &tdev->ctxs.ctx[i];
 		u32 id = ctx->id;
 
@@ -76,13 +79,54 @@ static int tessera_debugfs_switch_latency_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_switch_latency);
 
+/* Each region: who holds it and what its registers say. */
+static int tessera_debugfs_regions_show(struct seq_file *m, void *unused)
+{
+	struct tessera_device *tdev = m->private;
+	unsigned int r;
+
+	seq_printf(m, "capacity %llu config_bw_kib_per_ms %u functions 0x%x\n",
+		   tdev->info.region_capacity, tdev->info.config_bw, tdev->info.functions);
+	for (r = 0; r < tdev->info.num_regions; r++) {
+		bool claimed;
+
+		mutex_lock(&tdev->regions.lock);
+		claimed = test_bit(r, &tdev->regions.claimed);
+		mutex_unlock(&tdev->regions.lock);
+		seq_printf(m,
+			   "region %u: claimed %d ctx %u function %u status %u config_ns %llu busy_ns %llu jobs_done %u fault %u\n",
+			   r, claimed, tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CTX)),
+			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_FUNCTION)),
+			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_STATUS)),
+			   tessera_rd64(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_NS_LO)),
+			   tessera_rd64(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_BUSY_NS_LO)),
+			   tessera_rd(tdev, TESSERA_RGN_USER_REG(r, TESSERA_RGN_USER_JOBS_DONE)),
+			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_FAULT_CODE)));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_regions);
+
 void tessera_debugfs_init(struct tessera_device *tdev)
 {
-	tdev->debugfs = debugfs_create_dir(pci_name(tdev->pdev), tessera_debugfs_root);
+	tdev->debugfs = debugfs_create_dir(pci_name(tdev->pdev), tessera_debugfs_dir);
 	debugfs_create_file("state", 0400, tdev->debugfs, tdev, &tessera_debugfs_state_fops);
 	debugfs_create_file("switch_latency", 0400, tdev->debugfs, tdev,
 			    &tessera_debugfs_switch_latency_fops);
+	debugfs_create_file("regions", 0400, tdev->debugfs, tdev, &tessera_debugfs_regions_fops);
 }
+
+struct dentry *tessera_card_debugfs(struct tessera_device *tdev)
+{
+	return IS_ERR(tdev->debugfs) ? NULL : tdev->debugfs;
+}
+EXPORT_SYMBOL_NS_GPL(tessera_card_debugfs, TESSERA);
+
+struct dentry *tessera_debugfs_root(void)
+{
+	return IS_ERR(tessera_debugfs_dir) ? NULL : tessera_debugfs_dir;
+}
+EXPORT_SYMBOL_NS_GPL(tessera_debugfs_root, TESSERA);
 
 void tessera_debugfs_fini(struct tessera_device *tdev)
 {
@@ -91,27 +135,24 @@ void tessera_debugfs_fini(struct tessera_device *tdev)
 }
 
 /*
- * What every instance together holds for the card: the debug suites read
- * it before and after a run and fail unless it returned to where it was.
+ * What every context together holds: the debug suites read it before and
+ * after a run and fail unless it returned to where it was.
  */
 static int tessera_debugfs_counters_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "pinned_pages %ld\nshadow_pages %ld\npage_table_pages %ld\n",
-		   atomic_long_read(&tessera_submit_pinned_pages),
-		   atomic_long_read(&tessera_submit_shadow_pages),
-		   atomic_long_read(&tessera_mmu_tables));
+	seq_printf(m, "page_table_pages %ld\n", atomic_long_read(&tessera_mmu_tables));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_counters);
 
 void tessera_debugfs_register(void)
 {
-	tessera_debugfs_root = debugfs_create_dir(TESSERA_DRV_NAME, NULL);
-	debugfs_create_file("counters", 0400, tessera_debugfs_root, NULL,
+	tessera_debugfs_dir = debugfs_create_dir(TESSERA_DRV_NAME, NULL);
+	debugfs_create_file("counters", 0400, tessera_debugfs_dir, NULL,
 			    &tessera_debugfs_counters_fops);
 }
 
 void tessera_debugfs_unregister(void)
 {
-	debugfs_remove_recursive(tessera_debugfs_root);
+	debugfs_remove_recursive(tessera_debugfs_dir);
 }

@@ -70,11 +70,11 @@ int tessera_ctx_mgr_init(struct tessera_device *tdev)
 	int ret;
 
 	ida_init(&mgr->ids);
-	mgr->ctx = kcalloc(tdev->num_contexts, sizeof(*mgr->ctx), GFP_KERNEL);
+	mgr->ctx = kcalloc(tdev->info.num_contexts, sizeof(*mgr->ctx), GFP_KERNEL);
 	if (!mgr->ctx)
 		return -ENOMEM;
 
-	for (i = 0; i < tdev->num_contexts; i++) {
+	for (i = 0; i < tdev->info.num_contexts; i++) {
 		struct tessera_ctx *ctx = &mgr->ctx[i];
 
 		ctx->tdev = tdev;
@@ -86,7 +86,7 @@ int tessera_ctx_mgr_init(struct tessera_device *tdev)
 		tessera_ctx_hw_quiet(tdev, i);
 	}
 
-	for (i = 0; i < tdev->num_contexts; i++) {
+	for (i = 0; i < tdev->info.num_contexts; i++) {
 		struct tessera_ctx *ctx = &mgr->ctx[i];
 
 		ret = request_irq(pci_irq_vector(tdev->pdev, TESSERA_VEC_CTX(i)),
@@ -109,7 +109,7 @@ void tessera_ctx_mgr_fini(struct tessera_device *tdev)
 	struct tessera_ctx_mgr *mgr = &tdev->ctxs;
 	unsigned int i;
 
-	for (i = 0; i < tdev->num_contexts; i++)
+	for (i = 0; i < tdev->info.num_contexts; i++)
 		tessera_ctx_hw_quiet(tdev, i);
 	tessera_ctx_free_irqs(tdev);
 	WARN_ON(!ida_is_empty(&mgr->ids));
@@ -122,11 +122,12 @@ unsigned int tessera_ctx_free_count(struct tessera_device *tdev)
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < tdev->num_contexts; i++)
+	for (i = 0; i < tdev->info.num_contexts; i++)
 		if (!READ_ONCE(tdev->ctxs.ctx[i].in_use))
 			n++;
 	return n;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_free_count, TESSERA);
 
 /**
  * tessera_ctx_alloc() - take a free hardware context
@@ -145,7 +146,7 @@ struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev,
 	unsigned long flags;
 	int id;
 
-	id = ida_alloc_max(&tdev->ctxs.ids, tdev->num_contexts - 1, GFP_KERNEL);
+	id = ida_alloc_max(&tdev->ctxs.ids, tdev->info.num_contexts - 1, GFP_KERNEL);
 	if (id < 0)
 		return ERR_PTR(id == -ENOMEM ? -ENOMEM : -ENOSPC);
 
@@ -159,6 +160,7 @@ struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev,
 	WRITE_ONCE(ctx->in_use, true);
 	return ctx;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_alloc, TESSERA);
 
 /**
  * tessera_ctx_free() - give a context back
@@ -179,6 +181,7 @@ void tessera_ctx_free(struct tessera_ctx *ctx)
 	WRITE_ONCE(ctx->in_use, false);
 	ida_free(&tdev->ctxs.ids, ctx->id);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_free, TESSERA);
 
 /**
  * tessera_ctx_program() - point a context at its ring, tables and window
@@ -211,12 +214,37 @@ void tessera_ctx_program(struct tessera_ctx *ctx, u64 ring_dva, u32 ring_entries
 		   TESSERA_CTX_INT_FENCE | TESSERA_CTX_INT_FAULT | TESSERA_CTX_INT_IDLE);
 	tessera_wr(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_CONFIG), TESSERA_CTX_CFG_ENABLE);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_program, TESSERA);
+
+/**
+ * tessera_ctx_program_window() - point a context at its tables and window only
+ * @ctx: a context off the scheduler, with no ring (a region's context)
+ * @mmu_root: bus address of the level-2 table
+ * @vram_base: offset of the device-memory window in BAR2
+ * @vram_size: bytes of the window
+ *
+ * For contexts whose DMA comes from a reconfigurable region, not an
+ * engine: no ring, no engine; the TLB is invalidated with the drain barrier.
+ */
+void tessera_ctx_program_window(struct tessera_ctx *ctx, dma_addr_t mmu_root,
+				u64 vram_base, u64 vram_size)
+{
+	struct tessera_device *tdev = ctx->tdev;
+	u32 id = ctx->id;
+
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_MMU_ROOT_LO), mmu_root);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_BASE_LO), vram_base);
+	tessera_wr64(tdev, TESSERA_CTX_REG(id, TESSERA_CTX_VRAM_SIZE_LO), vram_size);
+	tessera_ctx_tlb_invalidate(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_program_window, TESSERA);
 
 /* Stop a context off the scheduler: disabled, reset, interrupts off. */
 void tessera_ctx_disable(struct tessera_ctx *ctx)
 {
 	tessera_ctx_hw_quiet(ctx->tdev, ctx->id);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_disable, TESSERA);
 
 /* Stop a context off the scheduler, clear its fault, head = tail = 0. */
 void tessera_ctx_reset(struct tessera_ctx *ctx)
@@ -226,6 +254,7 @@ void tessera_ctx_reset(struct tessera_ctx *ctx)
 	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RESET), 1);
 	tessera_wr(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_INT_STATUS), ~0u);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_reset, TESSERA);
 
 /*
  * An access drains within one command's transfer or one region job: far
@@ -277,42 +306,50 @@ int tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx)
 				    ctx->id);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_tlb_invalidate, TESSERA);
 
 void tessera_ctx_set_tail(struct tessera_ctx *ctx, u32 tail)
 {
 	/* writel orders the ring's descriptor writes before the doorbell. */
 	tessera_wr(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RING_TAIL), tail);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_set_tail, TESSERA);
 
 u32 tessera_ctx_head(struct tessera_ctx *ctx)
 {
 	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RING_HEAD));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_head, TESSERA);
 
 u32 tessera_ctx_tail(struct tessera_ctx *ctx)
 {
 	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_RING_TAIL));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_tail, TESSERA);
 
 u32 tessera_ctx_status(struct tessera_ctx *ctx)
 {
 	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_STATUS));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_status, TESSERA);
 
 u64 tessera_ctx_busy_ns(struct tessera_ctx *ctx)
 {
 	return tessera_rd64(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_BUSY_NS_LO));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_busy_ns, TESSERA);
 
 u64 tessera_ctx_fence(struct tessera_ctx *ctx)
 {
 	return tessera_rd64(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FENCE_LO));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_fence, TESSERA);
 
 u32 tessera_ctx_cmds_done(struct tessera_ctx *ctx)
 {
 	return tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_CMDS_DONE));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_cmds_done, TESSERA);
 
 void tessera_ctx_read_fault(struct tessera_ctx *ctx, struct tessera_ctx_fault *fault)
 {
@@ -322,3 +359,84 @@ void tessera_ctx_read_fault(struct tessera_ctx *ctx, struct tessera_ctx_fault *f
 	fault->index = tessera_rd(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FAULT_INDEX));
 	fault->addr = tessera_rd64(tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_FAULT_ADDR_LO));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_read_fault, TESSERA);
+
+u32 tessera_ctx_id(struct tessera_ctx *ctx)
+{
+	return ctx->id;
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_id, TESSERA);
+
+/* ---- Scheduling, for the context's owner ---- */
+
+/**
+ * tessera_ctx_set_weight() - set a context's share of engine time
+ * @ctx: the context
+ * @weight: 1 .. TESSERA_WEIGHT_MAX
+ *
+ * Return: 0, or -EINVAL for a weight out of range.
+ */
+int tessera_ctx_set_weight(struct tessera_ctx *ctx, u32 weight)
+{
+	return tessera_sched_set_weight(&ctx->tdev->sched, &ctx->se, weight);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_set_weight, TESSERA);
+
+u32 tessera_ctx_get_weight(struct tessera_ctx *ctx)
+{
+	return tessera_sched_get_weight(&ctx->tdev->sched, &ctx->se);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_get_weight, TESSERA);
+
+/* Put a programmed context on an engine's run queue. */
+void tessera_ctx_attach(struct tessera_ctx *ctx)
+{
+	tessera_sched_attach(&ctx->tdev->sched, &ctx->se);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_attach, TESSERA);
+
+/* The context's tail moved: let it run. */
+void tessera_ctx_kick(struct tessera_ctx *ctx)
+{
+	tessera_sched_kick(&ctx->tdev->sched, &ctx->se);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_kick, TESSERA);
+
+/**
+ * tessera_ctx_detach() - take a context off its engine and its run queue
+ * @ctx: the context
+ *
+ * Waits up to quiesce_timeout_ms for the engine to switch away, then stops
+ * the engine. Sleeps.
+ *
+ * Return: 0, or -ETIMEDOUT when the engine had to be stopped.
+ */
+int tessera_ctx_detach(struct tessera_ctx *ctx)
+{
+	return tessera_sched_detach(&ctx->tdev->sched, &ctx->se);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_detach, TESSERA);
+
+/**
+ * tessera_ctx_sched_info() - the scheduler's view of a context, read consistently
+ * @ctx: the context
+ * @info: out
+ */
+void tessera_ctx_sched_info(struct tessera_ctx *ctx, struct tessera_ctx_sched_info *info)
+{
+	struct tessera_sched *sched = &ctx->tdev->sched;
+	struct tessera_sched_entity *se = &ctx->se;
+	unsigned long flags;
+	u32 preemptions;
+
+	tessera_sched_read_stats(sched, se, &info->stats);
+	preemptions = tessera_rd(ctx->tdev, TESSERA_CTX_REG(ctx->id, TESSERA_CTX_PREEMPTIONS));
+	spin_lock_irqsave(&sched->lock, flags);
+	info->weight = se->weight;
+	info->engine = se->home ? se->home->id : -1;
+	info->preemptions = preemptions - se->preempt_base;
+	info->switch_seq = se->snap_seq;
+	info->busy_at_switch_ns = se->snap_busy_ns;
+	spin_unlock_irqrestore(&sched->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_ctx_sched_info, TESSERA);

@@ -5,69 +5,65 @@
 #ifndef TESSERA_DRV_H
 #define TESSERA_DRV_H
 
-#include <linux/auxiliary_bus.h>
 #include <linux/io.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "tessera_core.h"
 #include "tessera_hw.h"
 #include "tessera_ctx.h"
-#include "tessera_mdev.h"
 #include "tessera_sched.h"
 #include "tessera_vram.h"
 
 #define TESSERA_DRV_NAME	"tessera"
 
-struct tessera_fpga;
-
-/*
- * The auxiliary device the card creates for each kind of client: its
- * driver serves the card through @tdev. The mediator binds to
- * "tessera.mdev"; the mdev parent it registers stays on the PCI device.
+/**
+ * struct tessera_region_owner - who a reconfigurable region's interrupts go to
+ * @fn: the owner's callback, NULL to acknowledge only
+ * @data: its argument
  */
-struct tessera_client_dev {
-	struct auxiliary_device adev;
-	struct tessera_device *tdev;
+struct tessera_region_owner {
+	tessera_region_irq_fn fn;
+	void *data;
 };
 
-static inline struct tessera_client_dev *to_tessera_client_dev(struct auxiliary_device *adev)
-{
-	return container_of(adev, struct tessera_client_dev, adev);
-}
+/**
+ * struct tessera_regions - the card's reconfigurable regions, as clients hold them
+ * @lock: protects @claimed
+ * @claimed: bit r set = region r belongs to a client
+ * @owner_lock: protects @owner against the region interrupt
+ * @owner: each region's interrupt callback
+ */
+struct tessera_regions {
+	struct mutex lock;	/* protects claimed */
+	unsigned long claimed;
+	spinlock_t owner_lock;	/* protects owner[]; taken in hard-irq context */
+	struct tessera_region_owner owner[TESSERA_MAX_REGIONS];
+};
 
 /**
  * struct tessera_device - one physical card
  * @pdev: the PCI function
  * @regs: BAR0, the register file
- * @vram: BAR2, device memory, mapped for scrubbing and region access
- * @vram_phys: bus address of BAR2, for mmap into a guest
- * @vram_size: bytes of device memory the card reports
- * @num_contexts: hardware contexts of this card
- * @num_engines: engines of this card
- * @num_regions: reconfigurable regions of this card
+ * @info: what the card is, as its clients see it (BAR2 mapping included)
  * @vram_alloc: device-memory allocator
  * @ctxs: hardware-context allocator and interrupt dispatch
  * @sched: engine scheduler
- * @med: mdev mediator (vGPU types and instances)
- * @fpga: regions shared among vFPGA instances (tessera_fpga.c)
+ * @regions: who holds each reconfigurable region
  * @debugfs: this card's debugfs folder
  * @mdev_client: the mediator's auxiliary device, while the card is bound
  */
 struct tessera_device {
 	struct pci_dev *pdev;
 	void __iomem *regs;
-	void __iomem *vram;
-	phys_addr_t vram_phys;
-	u64 vram_size;
-	u32 num_contexts;
-	u32 num_engines;
-	u32 num_regions;
+	struct tessera_card_info info;
 
 	struct tessera_vram vram_alloc;
 	struct tessera_ctx_mgr ctxs;
 	struct tessera_sched sched;
-	struct tessera_mediator med;
-	struct tessera_fpga *fpga;
+	struct tessera_regions regions;
 	struct dentry *debugfs;
 	struct tessera_client_dev *mdev_client;
 };
@@ -95,6 +91,11 @@ static inline void tessera_wr64(struct tessera_device *tdev, u32 off_lo, u64 val
 	writel(lower_32_bits(val), tdev->regs + off_lo);
 	writel(upper_32_bits(val), tdev->regs + off_lo + 4);
 }
+
+/* tessera_regions.c */
+int tessera_regions_init(struct tessera_device *tdev);
+void tessera_regions_fini(struct tessera_device *tdev);
+void tessera_regions_dispatch(struct tessera_device *tdev, unsigned int phys, u32 status);
 
 /* tessera_debugfs.c */
 void tessera_debugfs_init(struct tessera_device *tdev);

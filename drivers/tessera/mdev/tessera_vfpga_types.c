@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tessera vFPGA: the card's regions as the mediator shares them in space,
- * and the vFPGA mdev types.
+ * Tessera mediator: the vFPGA mdev types, and the card's regions as the
+ * mediator shares them among vFPGA instances.
  *
  * Types "vfpga-1", "vfpga-2", "vfpga-4" (directories tessera-vfpga-N): an
  * instance owns N card regions outright, one hardware context (whose device
@@ -15,16 +15,19 @@
  *
  * With vfpga_share = N > 1 (module parameter, read at probe), each card
  * region serves up to N instance regions in turn (tessera_fpga_share.c):
- * available_instances then counts those turns.
+ * the mediator then claims every region from the core at probe, and
+ * available_instances counts the turns. Otherwise an instance claims its
+ * regions from the core when it is created.
  */
-#include <linux/bitmap.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/debugfs.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "tessera_drv.h"
+#include "tessera_core.h"
 #include "tessera_fpga_turns.h"
+#include "tessera_mdev.h"
 #include "tessera_vfpga.h"
 
 static unsigned int vfpga_share = 1;
@@ -49,11 +52,6 @@ static u32 tessera_vfpga_functions_for(unsigned int regions)
 	return fns;
 }
 
-static struct tessera_device *tessera_vfpga_tdev(struct mdev_type *mtype)
-{
-	return container_of(mtype->parent, struct tessera_device, med.parent);
-}
-
 static struct tessera_vfpga_type *to_tessera_vfpga_type(struct mdev_type *mtype)
 {
 	return container_of(mtype, struct tessera_vfpga_type, base.type);
@@ -67,7 +65,7 @@ static struct tessera_vfpga_type *to_tessera_vfpga_type(struct mdev_type *mtype)
  */
 bool tessera_vfpga_is_type(struct mdev_type *mtype)
 {
-	struct tessera_fpga *fpga = tessera_vfpga_tdev(mtype)->fpga;
+	struct tessera_fpga *fpga = tessera_mdev_of_type(mtype)->fpga;
 	unsigned int i;
 
 	if (!fpga)
@@ -84,25 +82,25 @@ static unsigned int tessera_fpga_count_shared(struct tessera_fpga *fpga, unsigne
 	unsigned int tenants[TESSERA_MAX_REGIONS], r;
 
 	lockdep_assert_held(&fpga->lock);
-	for (r = 0; r < fpga->tdev->num_regions; r++)
+	for (r = 0; r < fpga->info->num_regions; r++)
 		tenants[r] = fpga->slots[r].tenants;
-	return tessera_fpga_turns_fit(tenants, fpga->tdev->num_regions, fpga->share, count);
+	return tessera_fpga_turns_fit(tenants, fpga->info->num_regions, fpga->share, count);
 }
 
 unsigned int tessera_vfpga_get_available(struct mdev_type *mtype)
 {
 	struct tessera_vfpga_type *type = to_tessera_vfpga_type(mtype);
-	struct tessera_device *tdev = tessera_vfpga_tdev(mtype);
-	struct tessera_fpga *fpga = tdev->fpga;
+	struct tessera_fpga *fpga = tessera_mdev_of_type(mtype)->fpga;
+	struct tessera_device *tdev = fpga->tdev;
 	unsigned int regions, contexts;
 
-	mutex_lock(&fpga->lock);
-	if (fpga->share > 1)
+	if (fpga->share > 1) {
+		mutex_lock(&fpga->lock);
 		regions = tessera_fpga_count_shared(fpga, type->regions);
-	else
-		regions = (tdev->num_regions - bitmap_weight(&fpga->owned, tdev->num_regions)) /
-			  type->regions;
-	mutex_unlock(&fpga->lock);
+		mutex_unlock(&fpga->lock);
+	} else {
+		regions = tessera_region_free_count(tdev) / type->regions;
+	}
 	contexts = tessera_ctx_free_count(tdev);
 	regions = min(regions, contexts);
 	if (!regions)
@@ -113,7 +111,7 @@ unsigned int tessera_vfpga_get_available(struct mdev_type *mtype)
 ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
 {
 	struct tessera_vfpga_type *type = to_tessera_vfpga_type(mtype);
-	struct tessera_fpga *fpga = tessera_vfpga_tdev(mtype)->fpga;
+	struct tessera_fpga *fpga = tessera_mdev_of_type(mtype)->fpga;
 	ssize_t len;
 	unsigned int fn;
 	bool first = true;
@@ -123,7 +121,7 @@ ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
 			 type->regions, type->regions > 1 ? "s" : "",
 			 fpga->share > 1 ? "time-shared with other instances" : "owned in space",
 			 type->base.vram_size >> 20,
-			 type->base.bar2_size >> 20, fpga->capacity >> 10);
+			 type->base.bar2_size >> 20, fpga->info->region_capacity >> 10);
 	for (fn = 1; fn < TESSERA_NUM_FUNCTIONS; fn++) {
 		if (!(type->functions & BIT(fn)))
 			continue;
@@ -136,23 +134,23 @@ ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
 
 /**
  * tessera_vfpga_add_types() - derive the vFPGA types from the card
- * @tdev: the card, its device memory and @tdev->fpga set up
+ * @med: the mediator, its @fpga set up
  * @list: where to append the types, as mdev_register_parent() takes them
  * @room: entries left in @list
  *
  * Return: how many types were appended.
  */
-unsigned int tessera_vfpga_add_types(struct tessera_device *tdev, struct mdev_type **list,
+unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_type **list,
 				     unsigned int room)
 {
-	struct tessera_fpga *fpga = tdev->fpga;
+	struct tessera_fpga *fpga = med->fpga;
+	unsigned int i, nr;
 	u64 per_region;
-	unsigned int i;
 
-	if (!fpga || !tdev->num_regions)
+	if (!fpga)
 		return 0;
-	per_region = round_down(div_u64(tdev->vram_alloc.usable, 2 * tdev->num_regions),
-				TESSERA_VRAM_GRANULE);
+	nr = fpga->info->num_regions;
+	per_region = round_down(div_u64(fpga->info->vram_usable, 2 * nr), TESSERA_VRAM_GRANULE);
 	if (!per_region)
 		return 0;
 
@@ -160,13 +158,13 @@ unsigned int tessera_vfpga_add_types(struct tessera_device *tdev, struct mdev_ty
 	for (i = 0; i < TESSERA_NUM_VFPGA_TYPES && fpga->num_types < room; i++) {
 		unsigned int regions = tessera_vfpga_sizes[i];
 		struct tessera_vfpga_type *type = &fpga->types[fpga->num_types];
-		u32 functions = tessera_vfpga_functions_for(regions) & fpga->functions;
+		u32 functions = tessera_vfpga_functions_for(regions) & fpga->info->functions;
 
-		if (regions > tdev->num_regions || !functions)
+		if (regions > nr || !functions)
 			continue;
 		type->regions = regions;
 		type->functions = functions;
-		type->base.per_card = tdev->num_regions / regions;
+		type->base.per_card = nr / regions;
 		type->base.vram_size = per_region * regions;
 		type->base.bar2_size = roundup_pow_of_two(type->base.vram_size);
 		type->base.weight = regions;
@@ -182,43 +180,33 @@ unsigned int tessera_vfpga_add_types(struct tessera_device *tdev, struct mdev_ty
 }
 
 /**
- * tessera_fpga_claim_regions() - take free card regions for an instance
+ * tessera_fpga_claim_regions() - give an instance card regions
  * @fpga: the card's regions
  * @count: how many
  * @phys: out, the card region numbers
+ *
+ * Time-shared: turns on the slots with the fewest tenants; else regions
+ * claimed from the core, owned outright.
  *
  * Return: 0, or -ENOSPC when fewer than @count are free (none taken).
  */
 int tessera_fpga_claim_regions(struct tessera_fpga *fpga, unsigned int count,
 			       unsigned int *phys)
 {
-	unsigned int nr = fpga->tdev->num_regions, r, got = 0;
+	unsigned int nr = fpga->info->num_regions, r;
 	unsigned int tenants[TESSERA_MAX_REGIONS];
 
+	if (fpga->share <= 1)
+		return tessera_region_claim(fpga->tdev, count, phys);
 	mutex_lock(&fpga->lock);
-	if (fpga->share > 1) {
-		for (r = 0; r < nr; r++)
-			tenants[r] = fpga->slots[r].tenants;
-		if (!tessera_fpga_turns_pick(tenants, nr, fpga->share, count, phys)) {
-			mutex_unlock(&fpga->lock);
-			return -ENOSPC;
-		}
-		for (r = 0; r < count; r++)
-			fpga->slots[phys[r]].tenants++;
-		mutex_unlock(&fpga->lock);
-		return 0;
-	}
-	if (nr - bitmap_weight(&fpga->owned, nr) < count) {
+	for (r = 0; r < nr; r++)
+		tenants[r] = fpga->slots[r].tenants;
+	if (!tessera_fpga_turns_pick(tenants, nr, fpga->share, count, phys)) {
 		mutex_unlock(&fpga->lock);
 		return -ENOSPC;
 	}
-	for_each_clear_bit(r, &fpga->owned, nr) {
-		if (got == count)
-			break;
-		phys[got++] = r;
-	}
 	for (r = 0; r < count; r++)
-		__set_bit(phys[r], &fpga->owned);
+		fpga->slots[phys[r]].tenants++;
 	mutex_unlock(&fpga->lock);
 	return 0;
 }
@@ -228,157 +216,139 @@ void tessera_fpga_release_regions(struct tessera_fpga *fpga, unsigned int count,
 {
 	unsigned int i;
 
-	mutex_lock(&fpga->lock);
-	for (i = 0; i < count; i++) {
-		if (fpga->share > 1)
-			fpga->slots[phys[i]].tenants--;
-		else
-			__clear_bit(phys[i], &fpga->owned);
+	if (fpga->share <= 1) {
+		tessera_region_release(fpga->tdev, count, phys);
+		return;
 	}
+	mutex_lock(&fpga->lock);
+	for (i = 0; i < count; i++)
+		fpga->slots[phys[i]].tenants--;
 	mutex_unlock(&fpga->lock);
 }
 
-/* Route card region @phys's interrupts to @vr (NULL: acknowledge only). */
+/* Hard-interrupt context, under the core's owner lock. */
+static void tessera_fpga_owned_irq(void *vr, u32 status)
+{
+	tessera_vfpga_region_event(vr, status);
+}
+
+/*
+ * Route an owned card region's interrupts to @vr (NULL: acknowledge
+ * only). Once this returns the old owner sees no more interrupts.
+ */
 void tessera_fpga_set_owner(struct tessera_fpga *fpga, unsigned int phys,
 			    struct tessera_vfpga_region *vr)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&fpga->owner_lock, flags);
-	fpga->owner[phys] = vr;
-	spin_unlock_irqrestore(&fpga->owner_lock, flags);
+	tessera_region_set_handler(fpga->tdev, phys, vr ? tessera_fpga_owned_irq : NULL, vr);
 }
 
-/**
- * tessera_fpga_region_irq() - a card region interrupted
- * @tdev: the card
- * @phys: the region
- * @status: the TESSERA_RGN_INT_* bits raised (already acknowledged)
- *
- * Hard-interrupt context. The owner's handler runs under @owner_lock, so
- * that an instance going away (which clears its owner entries first)
- * never sees an interrupt after tessera_fpga_set_owner() returned.
+/*
+ * debugfs <card>/vfpga: the sharing, each card region and whom it serves
+ * (the region registers themselves are in the core's <card>/regions).
  */
-void tessera_fpga_region_irq(struct tessera_device *tdev, unsigned int phys, u32 status)
-{
-	struct tessera_fpga *fpga = READ_ONCE(tdev->fpga);
-	unsigned long flags;
-
-	if (!fpga || phys >= TESSERA_MAX_REGIONS)
-		return;
-	if (fpga->share > 1) {
-		tessera_fpga_share_irq(&fpga->slots[phys], status);
-		return;
-	}
-	spin_lock_irqsave(&fpga->owner_lock, flags);
-	if (fpga->owner[phys])
-		tessera_vfpga_region_event(fpga->owner[phys], status);
-	spin_unlock_irqrestore(&fpga->owner_lock, flags);
-}
-
-/* debugfs <card>/vfpga: each card region, who it serves and what it holds. */
 static int tessera_fpga_debugfs_show(struct seq_file *m, void *unused)
 {
 	struct tessera_fpga *fpga = m->private;
-	struct tessera_device *tdev = fpga->tdev;
 	unsigned int r;
 
 	seq_printf(m, "capacity %llu config_bw_kib_per_ms %u functions 0x%x share %u\n",
-		   fpga->capacity, fpga->config_bw, fpga->functions, fpga->share);
-	for (r = 0; r < tdev->num_regions; r++) {
+		   fpga->info->region_capacity, fpga->info->config_bw, fpga->info->functions,
+		   fpga->share);
+	for (r = 0; r < fpga->info->num_regions; r++) {
+		void __iomem *regs = tessera_region_regs(fpga->tdev, r);
 		struct tessera_fpga_slot *slot = &fpga->slots[r];
 		unsigned long flags;
-		unsigned int tenants;
+		unsigned int tenants = 0;
 		u64 switches = 0;
 		int resident = -1;
 
-		mutex_lock(&fpga->lock);
-		tenants = fpga->share > 1 ? slot->tenants : test_bit(r, &fpga->owned);
-		mutex_unlock(&fpga->lock);
 		if (fpga->share > 1) {
+			mutex_lock(&fpga->lock);
+			tenants = slot->tenants;
+			mutex_unlock(&fpga->lock);
 			spin_lock_irqsave(&slot->lock, flags);
 			switches = slot->switches;
 			if (slot->resident)
-				resident = slot->resident->vf->vg.ctx->id;
+				resident = tessera_ctx_id(slot->resident->vf->vg.ctx);
 			spin_unlock_irqrestore(&slot->lock, flags);
 		}
+		/* Owned outright, who holds a region is the core's (<card>/regions). */
+		if (fpga->share > 1)
+			seq_printf(m, "region %u: tenants %u ", r, tenants);
+		else
+			seq_printf(m, "region %u: ", r);
 		seq_printf(m,
-			   "region %u: tenants %u ctx %u function %u status %u config_ns %llu busy_ns %llu jobs_done %u fault %u resident_ctx %d switches %llu\n",
-			   r, tenants, tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CTX)),
-			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_FUNCTION)),
-			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_STATUS)),
-			   tessera_rd64(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_CONFIG_NS_LO)),
-			   tessera_rd64(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_BUSY_NS_LO)),
-			   tessera_rd(tdev, TESSERA_RGN_USER_REG(r, TESSERA_RGN_USER_JOBS_DONE)),
-			   tessera_rd(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_FAULT_CODE)),
-			   resident, switches);
+			   "ctx %u function %u status %u config_ns %llu busy_ns %llu jobs_done %u fault %u resident_ctx %d switches %llu\n",
+			   readl(regs + TESSERA_RGN_CTX), readl(regs + TESSERA_RGN_FUNCTION),
+			   readl(regs + TESSERA_RGN_CONFIG_STATUS),
+			   lo_hi_readq(regs + TESSERA_RGN_CONFIG_NS_LO),
+			   lo_hi_readq(regs + TESSERA_RGN_BUSY_NS_LO),
+			   readl(tessera_region_user_regs(fpga->tdev, r) +
+				 TESSERA_RGN_USER_JOBS_DONE),
+			   readl(regs + TESSERA_RGN_FAULT_CODE), resident, switches);
 	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_fpga_debugfs);
 
 /**
- * tessera_fpga_init() - read the card's region capabilities
- * @tdev: the card, registers mapped and capabilities read
+ * tessera_fpga_init() - share the card's regions among vFPGA instances
+ * @med: the mediator
  *
- * Return: 0 or a negative errno. A card without regions gets no vFPGA types.
+ * Return: 0 or a negative errno. A card without regions gets no vFPGA
+ * types (@med->fpga stays NULL).
  */
-int tessera_fpga_init(struct tessera_device *tdev)
+int tessera_fpga_init(struct tessera_mediator *med)
 {
+	const struct tessera_card_info *info = tessera_card_info(med->tdev);
 	struct tessera_fpga *fpga;
-	unsigned int r;
 	int ret;
 
+	if (!info->num_regions)
+		return 0;
 	fpga = kzalloc(sizeof(*fpga), GFP_KERNEL);
 	if (!fpga)
 		return -ENOMEM;
-	fpga->tdev = tdev;
-	fpga->capacity = tessera_rd(tdev, TESSERA_REG_REGION_CAPACITY);
-	fpga->config_bw = tessera_rd(tdev, TESSERA_REG_CONFIG_BW);
-	fpga->functions = tessera_rd(tdev, TESSERA_REG_FUNCTIONS) &
-			  GENMASK(TESSERA_NUM_FUNCTIONS - 1, 1);
+	fpga->tdev = med->tdev;
+	fpga->info = info;
 	mutex_init(&fpga->lock);
-	spin_lock_init(&fpga->owner_lock);
-
-	/* Regions start quiet: no interrupts until an instance owns one. */
-	for (r = 0; r < tdev->num_regions; r++) {
-		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_ENABLE), 0);
-		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_STATUS), ~0u);
-	}
 	fpga->share = clamp(vfpga_share, 1U, (unsigned int)TESSERA_VFPGA_MAX_SHARE);
-	/* The interrupt handler may look at the slots as soon as this is set. */
-	tdev->fpga = fpga;
-	if (fpga->share > 1 && tdev->num_regions) {
+	if (fpga->share > 1) {
+		/* Every region, for the slots' threads to drive in turns. */
+		ret = tessera_region_claim(fpga->tdev, info->num_regions, fpga->claimed);
+		if (ret)
+			goto err_free;
 		ret = tessera_fpga_share_init(fpga);
-		if (ret) {
-			tdev->fpga = NULL;
-			mutex_destroy(&fpga->lock);
-			kfree(fpga);
-			return ret;
-		}
+		if (ret)
+			goto err_release;
 	}
 	/* Removed in tessera_fpga_fini(), before @fpga goes, not with the folder. */
-	fpga->debugfs = debugfs_create_file("vfpga", 0400, tdev->debugfs, fpga,
+	fpga->debugfs = debugfs_create_file("vfpga", 0400, tessera_card_debugfs(med->tdev), fpga,
 					    &tessera_fpga_debugfs_fops);
+	med->fpga = fpga;
 	return 0;
+
+err_release:
+	tessera_region_release(fpga->tdev, info->num_regions, fpga->claimed);
+err_free:
+	mutex_destroy(&fpga->lock);
+	kfree(fpga);
+	return ret;
 }
 
-void tessera_fpga_fini(struct tessera_device *tdev)
+/* Every vFPGA instance is gone. */
+void tessera_fpga_fini(struct tessera_mediator *med)
 {
-	struct tessera_fpga *fpga = tdev->fpga;
-	unsigned int r;
+	struct tessera_fpga *fpga = med->fpga;
 
 	if (!fpga)
 		return;
 	debugfs_remove(fpga->debugfs);
-	if (fpga->share > 1)
+	if (fpga->share > 1) {
 		tessera_fpga_share_fini(fpga);
-	for (r = 0; r < tdev->num_regions; r++)
-		tessera_wr(tdev, TESSERA_REGION_REG(r, TESSERA_RGN_INT_ENABLE), 0);
-	WARN_ON(fpga->owned);
-	WRITE_ONCE(tdev->fpga, NULL);
-	/* A region interrupt already running may still hold @fpga. */
-	synchronize_irq(pci_irq_vector(tdev->pdev, TESSERA_VEC_REGIONS));
+		tessera_region_release(fpga->tdev, fpga->info->num_regions, fpga->claimed);
+	}
+	med->fpga = NULL;
 	mutex_destroy(&fpga->lock);
 	kfree(fpga);
 }

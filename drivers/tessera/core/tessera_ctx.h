@@ -9,20 +9,12 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "tessera_core.h"
 #include "tessera_hw.h"
 #include "tessera_sched.h"
 
 struct tessera_device;
 struct tessera_ctx;
-
-/**
- * typedef tessera_ctx_irq_fn - a context's interrupt, for its owner
- * @data: the owner's pointer given to tessera_ctx_alloc()
- * @status: the TESSERA_CTX_INT_* bits that were raised (already cleared)
- *
- * Called in hard-interrupt context.
- */
-typedef void (*tessera_ctx_irq_fn)(void *data, u32 status);
 
 /**
  * struct tessera_ctx - one hardware context
@@ -78,18 +70,6 @@ u32 tessera_ctx_status(struct tessera_ctx *ctx);
 u64 tessera_ctx_busy_ns(struct tessera_ctx *ctx);
 u64 tessera_ctx_fence(struct tessera_ctx *ctx);
 u32 tessera_ctx_cmds_done(struct tessera_ctx *ctx);
-
-/**
- * struct tessera_ctx_fault - what the card reports about a context's fault
- * @code: TESSERA_FAULT_*
- * @index: ring index of the faulting command
- * @addr: faulting device address or value
- */
-struct tessera_ctx_fault {
-	u32 code;
-	u32 index;
-	u64 addr;
-};
 
 void tessera_ctx_read_fault(struct tessera_ctx *ctx, struct tessera_ctx_fault *fault);
 

@@ -10,7 +10,8 @@
  */
 #include <linux/log2.h>
 
-#include "tessera_drv.h"
+#include "tessera_core.h"
+#include "tessera_mdev.h"
 #include "tessera_vgpu.h"
 
 enum tessera_vreg_access {
@@ -282,7 +283,7 @@ static u32 tessera_vreg_cmds_done(struct tessera_vgpu *vg)
 static u32 tessera_vreg_weight(struct tessera_vgpu *vg)
 {
 	/* The type's 8/N unless changed in sysfs (tessera/weight). */
-	return tessera_sched_get_weight(&vg->tdev->sched, &vg->ctx->se);
+	return tessera_ctx_get_weight(vg->ctx);
 }
 
 static u32 tessera_vreg_caps(struct tessera_vgpu *vg)

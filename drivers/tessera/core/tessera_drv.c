@@ -3,10 +3,12 @@
  * Tessera card core: the PCI driver for the physical card (1234:7e50).
  *
  * Probe is a ladder: PCI and BARs, identity and capabilities, MSI-X, then
- * device memory, contexts, scheduler, engine/region interrupts, debugfs and
- * last the mdev parent that lets users create instances. Remove walks the
- * same ladder down; unregistering the mdev parent first removes every live
- * instance, so nothing above the card core is left when it goes.
+ * device memory, contexts, scheduler, regions, engine/region interrupts,
+ * debugfs and last the clients' auxiliary devices (the mediator binds to
+ * "tessera.mdev" and registers the mdev parent). Remove walks the same
+ * ladder down: deleting a client's auxiliary device returns once its
+ * driver has let go of everything it held, so nothing above the core is
+ * left when the core goes.
  */
 #include <linux/debugfs.h>
 #include <linux/interrupt.h>
@@ -14,7 +16,6 @@
 #include <linux/pci.h>
 
 #include "tessera_drv.h"
-#include "tessera_vfpga.h"
 
 static irqreturn_t tessera_engines_irq(int irq, void *arg)
 {
@@ -22,7 +23,7 @@ static irqreturn_t tessera_engines_irq(int irq, void *arg)
 	irqreturn_t ret = IRQ_NONE;
 	unsigned int i;
 
-	for (i = 0; i < tdev->num_engines; i++) {
+	for (i = 0; i < tdev->info.num_engines; i++) {
 		u32 status = tessera_rd(tdev, TESSERA_ENGINE_REG(i, TESSERA_ENG_INT_STATUS));
 
 		if (!status || status == ~0u)
@@ -34,24 +35,36 @@ static irqreturn_t tessera_engines_irq(int irq, void *arg)
 	return ret;
 }
 
-/* Regions belong to vFPGA instances: acknowledge, then tell the owner. */
+/* Regions belong to their holders: acknowledge, then tell the holder. */
 static irqreturn_t tessera_regions_irq(int irq, void *arg)
 {
 	struct tessera_device *tdev = arg;
 	irqreturn_t ret = IRQ_NONE;
 	unsigned int i;
 
-	for (i = 0; i < tdev->num_regions; i++) {
+	for (i = 0; i < tdev->info.num_regions; i++) {
 		u32 status = tessera_rd(tdev, TESSERA_REGION_REG(i, TESSERA_RGN_INT_STATUS));
 
 		if (!status || status == ~0u)
 			continue;
 		tessera_wr(tdev, TESSERA_REGION_REG(i, TESSERA_RGN_INT_STATUS), status);
-		tessera_fpga_region_irq(tdev, i, status);
+		tessera_regions_dispatch(tdev, i, status);
 		ret = IRQ_HANDLED;
 	}
 	return ret;
 }
+
+const struct tessera_card_info *tessera_card_info(struct tessera_device *tdev)
+{
+	return &tdev->info;
+}
+EXPORT_SYMBOL_NS_GPL(tessera_card_info, TESSERA);
+
+struct device *tessera_card_dev(struct tessera_device *tdev)
+{
+	return &tdev->pdev->dev;
+}
+EXPORT_SYMBOL_NS_GPL(tessera_card_dev, TESSERA);
 
 static int tessera_read_caps(struct tessera_device *tdev)
 {
@@ -69,21 +82,22 @@ static int tessera_read_caps(struct tessera_device *tdev)
 		return -ENODEV;
 	}
 
-	tdev->num_contexts = tessera_rd(tdev, TESSERA_REG_NUM_CONTEXTS);
-	tdev->num_engines = tessera_rd(tdev, TESSERA_REG_NUM_ENGINES);
-	tdev->num_regions = tessera_rd(tdev, TESSERA_REG_NUM_REGIONS);
-	tdev->vram_size = tessera_rd64(tdev, TESSERA_REG_VRAM_SIZE_LO);
+	tdev->info.num_contexts = tessera_rd(tdev, TESSERA_REG_NUM_CONTEXTS);
+	tdev->info.num_engines = tessera_rd(tdev, TESSERA_REG_NUM_ENGINES);
+	tdev->info.num_regions = tessera_rd(tdev, TESSERA_REG_NUM_REGIONS);
+	tdev->info.vram_size = tessera_rd64(tdev, TESSERA_REG_VRAM_SIZE_LO);
 
-	if (!tdev->num_contexts || tdev->num_contexts > TESSERA_MAX_CONTEXTS ||
-	    !tdev->num_engines || tdev->num_engines > TESSERA_MAX_ENGINES ||
-	    tdev->num_regions > TESSERA_MAX_REGIONS) {
+	if (!tdev->info.num_contexts || tdev->info.num_contexts > TESSERA_MAX_CONTEXTS ||
+	    !tdev->info.num_engines || tdev->info.num_engines > TESSERA_MAX_ENGINES ||
+	    tdev->info.num_regions > TESSERA_MAX_REGIONS) {
 		dev_err(dev, "card reports %u contexts, %u engines, %u regions: out of range\n",
-			tdev->num_contexts, tdev->num_engines, tdev->num_regions);
+			tdev->info.num_contexts, tdev->info.num_engines, tdev->info.num_regions);
 		return -ENODEV;
 	}
-	if (!tdev->vram_size || tdev->vram_size > pci_resource_len(tdev->pdev, TESSERA_BAR_VRAM)) {
+	if (!tdev->info.vram_size ||
+	    tdev->info.vram_size > pci_resource_len(tdev->pdev, TESSERA_BAR_VRAM)) {
 		dev_err(dev, "device memory %llu bytes does not fit BAR2 (%llu bytes)\n",
-			tdev->vram_size, (u64)pci_resource_len(tdev->pdev, TESSERA_BAR_VRAM));
+			tdev->info.vram_size, (u64)pci_resource_len(tdev->pdev, TESSERA_BAR_VRAM));
 		return -ENODEV;
 	}
 	return 0;
@@ -154,16 +168,17 @@ static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(tdev->regs);
 	if (pci_resource_len(pdev, TESSERA_BAR_REGS) < TESSERA_BAR0_SIZE)
 		return -ENODEV;
-	tdev->vram = pcim_iomap_region(pdev, TESSERA_BAR_VRAM, TESSERA_DRV_NAME);
-	if (IS_ERR(tdev->vram))
-		return PTR_ERR(tdev->vram);
-	tdev->vram_phys = pci_resource_start(pdev, TESSERA_BAR_VRAM);
+	tdev->info.vram = pcim_iomap_region(pdev, TESSERA_BAR_VRAM, TESSERA_DRV_NAME);
+	if (IS_ERR(tdev->info.vram))
+		return PTR_ERR(tdev->info.vram);
+	tdev->info.vram_phys = pci_resource_start(pdev, TESSERA_BAR_VRAM);
+	tdev->info.regs_phys = pci_resource_start(pdev, TESSERA_BAR_REGS);
 
 	ret = tessera_read_caps(tdev);
 	if (ret)
 		return ret;
 
-	nvec = TESSERA_NUM_VECTORS(tdev->num_contexts);
+	nvec = TESSERA_NUM_VECTORS(tdev->info.num_contexts);
 	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
 	if (ret < 0) {
 		dev_err(dev, "cannot get %d MSI-X vectors: %d\n", nvec, ret);
@@ -179,36 +194,36 @@ static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tessera_sched_init(tdev);
 	if (ret)
 		goto err_ctx;
+	ret = tessera_regions_init(tdev);
+	if (ret)
+		goto err_sched;
 	ret = request_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tessera_engines_irq, 0,
 			  "tessera-engines", tdev);
 	if (ret)
-		goto err_sched;
+		goto err_regions;
 	ret = request_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tessera_regions_irq, 0,
 			  "tessera-regions", tdev);
 	if (ret)
 		goto err_engines_irq;
 	tessera_debugfs_init(tdev);
-	ret = tessera_fpga_init(tdev);
-	if (ret)
-		goto err_debugfs;
 	tdev->mdev_client = tessera_client_add(tdev, "mdev");
 	if (IS_ERR(tdev->mdev_client)) {
 		ret = PTR_ERR(tdev->mdev_client);
-		goto err_fpga;
+		goto err_debugfs;
 	}
 
 	dev_info(dev, "Tessera card: %u contexts, %u engines, %u regions, %llu MiB device memory (%llu MiB for instances)\n",
-		 tdev->num_contexts, tdev->num_engines, tdev->num_regions, tdev->vram_size >> 20,
-		 tdev->vram_alloc.usable >> 20);
+		 tdev->info.num_contexts, tdev->info.num_engines, tdev->info.num_regions,
+		 tdev->info.vram_size >> 20, tdev->info.vram_usable >> 20);
 	return 0;
 
-err_fpga:
-	tessera_fpga_fini(tdev);
 err_debugfs:
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
 err_engines_irq:
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tdev);
+err_regions:
+	tessera_regions_fini(tdev);
 err_sched:
 	tessera_sched_fini(tdev);
 err_ctx:
@@ -225,10 +240,10 @@ static void tessera_remove(struct pci_dev *pdev)
 	struct tessera_device *tdev = pci_get_drvdata(pdev);
 
 	tessera_client_del(tdev->mdev_client);
-	tessera_fpga_fini(tdev);
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_ENGINES), tdev);
+	tessera_regions_fini(tdev);
 	tessera_sched_fini(tdev);
 	tessera_ctx_mgr_fini(tdev);
 	tessera_vram_fini(tdev);
@@ -253,25 +268,15 @@ static int __init tessera_init(void)
 	int ret;
 
 	tessera_debugfs_register();
-	ret = tessera_mdev_register_driver();
-	if (ret)
-		goto err_debugfs;
 	ret = pci_register_driver(&tessera_pci_driver);
 	if (ret)
-		goto err_mdev;
-	return 0;
-
-err_mdev:
-	tessera_mdev_unregister_driver();
-err_debugfs:
-	tessera_debugfs_unregister();
+		tessera_debugfs_unregister();
 	return ret;
 }
 
 static void __exit tessera_exit(void)
 {
 	pci_unregister_driver(&tessera_pci_driver);
-	tessera_mdev_unregister_driver();
 	tessera_debugfs_unregister();
 }
 
@@ -279,5 +284,4 @@ module_init(tessera_init);
 module_exit(tessera_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Tessera accelerator card: host driver and vGPU mediator");
-MODULE_IMPORT_NS(IOMMUFD);
+MODULE_DESCRIPTION("Tessera accelerator card: the card driver and its clients' core API");

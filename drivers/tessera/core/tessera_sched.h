@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include "tessera_core.h"
 #include "tessera_hw.h"
 #include "tessera_policy.h"
 
@@ -23,27 +24,6 @@ struct tessera_ctx;
 struct tessera_device;
 struct tessera_engine;
 struct tessera_sched;
-
-/**
- * struct tessera_sched_stats - what the scheduler counted for one instance
- * @submits: doorbells that gave the context new work
- * @sched_in: times the context was switched onto its engine
- * @slices: slices granted (a context that keeps its engine gets a new one)
- * @charged_ns: card busy time charged to the policy
- * @faults: card faults raised by the context
- * @watchdog_faults: of those, commands stopped by the card's watchdog
- * @resets: times the context was taken off and reset (VF_RESET, FLR,
- *	ring reconfiguration, forced recovery)
- */
-struct tessera_sched_stats {
-	u64 submits;
-	u64 sched_in;
-	u64 slices;
-	u64 charged_ns;
-	u64 faults;
-	u64 watchdog_faults;
-	u64 resets;
-};
 
 /**
  * struct tessera_sched_entity - a context as the scheduler sees it
@@ -189,18 +169,7 @@ void tessera_sched_engine_irq(struct tessera_sched *sched, unsigned int engine, 
 void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m);
 void tessera_sched_dump_latency(struct tessera_sched *sched, struct seq_file *m);
 
-/* tessera_sched_sysfs.c: per-instance files, listed in the mdev group */
-struct device_attribute;
-extern struct device_attribute tessera_sched_attr_weight;
-extern struct device_attribute tessera_sched_attr_sched_stats;
-extern struct device_attribute tessera_sched_attr_commands_completed;
-extern struct device_attribute tessera_sched_attr_commands_faulted;
-extern struct device_attribute tessera_sched_attr_preemptions;
-extern struct device_attribute tessera_sched_attr_resets;
-extern struct device_attribute tessera_sched_attr_watchdog_faults;
-extern struct device_attribute tessera_sched_attr_engine;
-extern struct device_attribute tessera_sched_attr_busy_at_switch;
-
+/* tessera_sched_sysfs.c: the card's files, <pci device>/tessera/ */
 int tessera_sched_sysfs_init(struct tessera_device *tdev);
 void tessera_sched_sysfs_fini(struct tessera_device *tdev);
 

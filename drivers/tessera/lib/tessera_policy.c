@@ -6,9 +6,13 @@
  * virtual time (busy time divided by weight), so that an instance that ran
  * less than its share is picked first and shares converge within a few
  * slices rather than over seconds.
+ *
+ * Built into tessera.ko, which exports the run queue to its clients (the
+ * mediator time-shares regions with it), and into KUnit.
  */
 
 #include <linux/errno.h>
+#include <linux/export.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
@@ -146,6 +150,7 @@ void tessera_rq_init(struct tessera_runqueue *rq, enum tessera_policy_kind kind,
 	rq->capacity_weight = max(capacity_weight, 1U);
 	rq->period_start = 0;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_init, TESSERA);
 
 /*
  * The smallest virtual time among runnable entities other than @skip: a
@@ -178,12 +183,14 @@ void tessera_rq_add(struct tessera_runqueue *rq, struct tessera_policy_entity *e
 	e->runnable = false;
 	list_add_tail(&e->node, &rq->entities);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_add, TESSERA);
 
 void tessera_rq_remove(struct tessera_runqueue *rq, struct tessera_policy_entity *e)
 {
 	list_del_init(&e->node);
 	e->runnable = false;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_remove, TESSERA);
 
 void tessera_rq_set_runnable(struct tessera_runqueue *rq,
 			     struct tessera_policy_entity *e, bool runnable)
@@ -195,6 +202,7 @@ void tessera_rq_set_runnable(struct tessera_runqueue *rq,
 		e->vtime = max(e->vtime, floor);
 	e->runnable = runnable;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_set_runnable, TESSERA);
 
 int tessera_rq_set_weight(struct tessera_runqueue *rq,
 			  struct tessera_policy_entity *e, u32 weight)
@@ -212,6 +220,7 @@ int tessera_rq_set_slice(struct tessera_runqueue *rq, u64 slice_ns)
 	rq->slice_ns = slice_ns;
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_set_slice, TESSERA);
 
 /*
  * Virtual times of different policies are in different units: start every
@@ -236,6 +245,7 @@ void tessera_rq_charge(struct tessera_runqueue *rq, struct tessera_policy_entity
 			    tessera_effective_weight(rq, e));
 	e->period_used_ns += busy_ns;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_charge, TESSERA);
 
 struct tessera_policy_entity *tessera_rq_pick(struct tessera_runqueue *rq, u64 now,
 					      u64 *slice_ns)
@@ -245,6 +255,7 @@ struct tessera_policy_entity *tessera_rq_pick(struct tessera_runqueue *rq, u64 n
 	*slice_ns = e ? rq->ops->slice(rq, e) : 0;
 	return e;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_rq_pick, TESSERA);
 
 int tessera_policy_parse(const char *buf, enum tessera_policy_kind *kind)
 {

@@ -24,11 +24,12 @@
  * runs a started job on the card when the tenant's turn comes.
  */
 #include <linux/delay.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
-#include "tessera_drv.h"
+#include "tessera_core.h"
 #include "tessera_vfpga.h"
 
 static unsigned int vfpga_slice_us = 10000;
@@ -41,17 +42,18 @@ MODULE_PARM_DESC(vfpga_slice_us,
 
 static u32 tessera_share_rd(struct tessera_fpga_slot *slot, u32 reg)
 {
-	return tessera_rd(slot->fpga->tdev, TESSERA_REGION_REG(slot->phys, reg));
+	return readl(slot->regs + reg);
 }
 
 static void tessera_share_wr(struct tessera_fpga_slot *slot, u32 reg, u32 val)
 {
-	tessera_wr(slot->fpga->tdev, TESSERA_REGION_REG(slot->phys, reg), val);
+	writel(val, slot->regs + reg);
 }
 
 /* Hard-interrupt context: hand the card region's interrupt to its thread. */
-void tessera_fpga_share_irq(struct tessera_fpga_slot *slot, u32 status)
+static void tessera_fpga_share_irq(void *data, u32 status)
 {
+	struct tessera_fpga_slot *slot = data;
 	unsigned long flags;
 
 	spin_lock_irqsave(&slot->lock, flags);
@@ -103,18 +105,18 @@ static u32 tessera_share_load(struct tessera_fpga_slot *slot, struct tessera_vfp
 	if (!img->mapped)
 		return TESSERA_RGN_CFG_ERR_MMU;
 	tessera_share_clear_irq(slot, TESSERA_RGN_INT_CONFIG_DONE);
-	tessera_share_wr(slot, TESSERA_RGN_CTX, vr->vf->vg.ctx->id);
-	tessera_wr64(tdev, TESSERA_REGION_REG(slot->phys, TESSERA_RGN_IMAGE_ADDR_LO), img->dva);
+	tessera_share_wr(slot, TESSERA_RGN_CTX, tessera_ctx_id(vr->vf->vg.ctx));
+	lo_hi_writeq(img->dva, slot->regs + TESSERA_RGN_IMAGE_ADDR_LO);
 	tessera_share_wr(slot, TESSERA_RGN_IMAGE_SIZE, img->size);
 	tessera_share_wr(slot, TESSERA_RGN_CONFIG, 1);
 	if (!wait_event_timeout(slot->wq,
 				tessera_share_took_irq(slot, TESSERA_RGN_INT_CONFIG_DONE, &got),
 				msecs_to_jiffies(TESSERA_SHARE_CARD_TIMEOUT_MS))) {
-		dev_warn(&tdev->pdev->dev, "region %u: a time-sharing load never finished\n",
+		dev_warn(tessera_card_dev(tdev), "region %u: a time-sharing load never finished\n",
 			 slot->phys);
 		return TESSERA_RGN_CFG_ERR_BUSY;
 	}
-	*ns = tessera_rd64(tdev, TESSERA_REGION_REG(slot->phys, TESSERA_RGN_CONFIG_NS_LO));
+	*ns = lo_hi_readq(slot->regs + TESSERA_RGN_CONFIG_NS_LO);
 	return tessera_share_rd(slot, TESSERA_RGN_CONFIG_STATUS);
 }
 
@@ -184,7 +186,6 @@ static void tessera_share_finish_job(struct tessera_fpga_slot *slot,
 /* A started job: switch the card region to @vr if needed, then run it. */
 static void tessera_share_run_job(struct tessera_fpga_slot *slot, struct tessera_vfpga_region *vr)
 {
-	struct tessera_device *tdev = slot->fpga->tdev;
 	u64 args[TESSERA_RGN_USER_NUM_ARGS], busy, result;
 	struct tessera_fpga_image *img;
 	unsigned long flags;
@@ -211,11 +212,10 @@ static void tessera_share_run_job(struct tessera_fpga_slot *slot, struct tessera
 	memcpy(args, vr->args, sizeof(args));
 	spin_unlock_irqrestore(&slot->lock, flags);
 	for (i = 0; i < TESSERA_RGN_USER_NUM_ARGS; i++)
-		tessera_wr64(tdev, TESSERA_RGN_USER_REG(slot->phys, TESSERA_RGN_USER_ARG(i)),
-			     args[i]);
-	busy = tessera_rd64(tdev, TESSERA_REGION_REG(slot->phys, TESSERA_RGN_BUSY_NS_LO));
+		lo_hi_writeq(args[i], slot->user + TESSERA_RGN_USER_ARG(i));
+	busy = lo_hi_readq(slot->regs + TESSERA_RGN_BUSY_NS_LO);
 	tessera_share_clear_irq(slot, TESSERA_RGN_INT_JOB_DONE | TESSERA_RGN_INT_JOB_FAULT);
-	tessera_wr(tdev, TESSERA_RGN_USER_REG(slot->phys, TESSERA_RGN_USER_START), 1);
+	writel(1, slot->user + TESSERA_RGN_USER_START);
 	if (!wait_event_timeout(slot->wq,
 				tessera_share_took_irq(slot, TESSERA_RGN_INT_JOB_DONE |
 						       TESSERA_RGN_INT_JOB_FAULT, &got),
@@ -226,9 +226,9 @@ static void tessera_share_run_job(struct tessera_fpga_slot *slot, struct tessera
 					 TESSERA_FAULT_WATCHDOG, 0);
 		return;
 	}
-	busy = tessera_rd64(tdev, TESSERA_REGION_REG(slot->phys, TESSERA_RGN_BUSY_NS_LO)) - busy;
-	status = tessera_rd(tdev, TESSERA_RGN_USER_REG(slot->phys, TESSERA_RGN_USER_JOB_STATUS));
-	result = tessera_rd64(tdev, TESSERA_RGN_USER_REG(slot->phys, TESSERA_RGN_USER_RESULT_LO));
+	busy = lo_hi_readq(slot->regs + TESSERA_RGN_BUSY_NS_LO) - busy;
+	status = readl(slot->user + TESSERA_RGN_USER_JOB_STATUS);
+	result = lo_hi_readq(slot->user + TESSERA_RGN_USER_RESULT_LO);
 
 	spin_lock_irqsave(&slot->lock, flags);
 	vr->busy_ns += busy;
@@ -236,8 +236,7 @@ static void tessera_share_run_job(struct tessera_fpga_slot *slot, struct tessera
 	spin_unlock_irqrestore(&slot->lock, flags);
 	if (status == TESSERA_RGN_JOB_FAULT) {
 		u32 code = tessera_share_rd(slot, TESSERA_RGN_FAULT_CODE);
-		u64 addr = tessera_rd64(tdev, TESSERA_REGION_REG(slot->phys,
-								 TESSERA_RGN_FAULT_ADDR_LO));
+		u64 addr = lo_hi_readq(slot->regs + TESSERA_RGN_FAULT_ADDR_LO);
 
 		/* Clear the card region's fault: the next tenant must not see it. */
 		tessera_share_wr(slot, TESSERA_RGN_RESET, 1);
@@ -504,21 +503,22 @@ void tessera_fpga_share_user_write(struct tessera_vfpga_region *vr, u32 off, u32
 
 /**
  * tessera_fpga_share_init() - start one thread per card region
- * @fpga: the card's regions, @fpga->share > 1
+ * @fpga: the card's regions, @fpga->share > 1, every one claimed
  *
  * Return: 0 or a negative errno (no thread left running).
  */
 int tessera_fpga_share_init(struct tessera_fpga *fpga)
 {
-	struct tessera_device *tdev = fpga->tdev;
 	unsigned int r;
 	int ret;
 
-	for (r = 0; r < tdev->num_regions; r++) {
+	for (r = 0; r < fpga->info->num_regions; r++) {
 		struct tessera_fpga_slot *slot = &fpga->slots[r];
 
 		slot->fpga = fpga;
-		slot->phys = r;
+		slot->phys = fpga->claimed[r];
+		slot->regs = tessera_region_regs(fpga->tdev, slot->phys);
+		slot->user = tessera_region_user_regs(fpga->tdev, slot->phys);
 		mutex_init(&slot->run_lock);
 		spin_lock_init(&slot->lock);
 		init_waitqueue_head(&slot->wq);
@@ -531,6 +531,7 @@ int tessera_fpga_share_init(struct tessera_fpga *fpga)
 			tessera_fpga_share_fini(fpga);
 			return ret;
 		}
+		tessera_region_set_handler(fpga->tdev, slot->phys, tessera_fpga_share_irq, slot);
 		tessera_share_wr(slot, TESSERA_RGN_INT_STATUS, ~0u);
 		tessera_share_wr(slot, TESSERA_RGN_INT_ENABLE, TESSERA_RGN_INT_CONFIG_DONE |
 				 TESSERA_RGN_INT_JOB_DONE | TESSERA_RGN_INT_JOB_FAULT);
@@ -542,7 +543,7 @@ void tessera_fpga_share_fini(struct tessera_fpga *fpga)
 {
 	unsigned int r;
 
-	for (r = 0; r < fpga->tdev->num_regions; r++) {
+	for (r = 0; r < fpga->info->num_regions; r++) {
 		struct tessera_fpga_slot *slot = &fpga->slots[r];
 
 		if (!slot->thread)
@@ -550,6 +551,7 @@ void tessera_fpga_share_fini(struct tessera_fpga *fpga)
 		kthread_stop(slot->thread);
 		slot->thread = NULL;
 		tessera_share_wr(slot, TESSERA_RGN_INT_ENABLE, 0);
+		tessera_region_set_handler(fpga->tdev, slot->phys, NULL, NULL);
 		mutex_destroy(&slot->run_lock);
 	}
 }

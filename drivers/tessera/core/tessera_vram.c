@@ -26,10 +26,11 @@ int tessera_vram_init(struct tessera_device *tdev)
 	int ret;
 
 	mutex_init(&v->lock);
-	v->reserve = min_t(u64, (u64)host_reserve_mib << 20, tdev->vram_size / 4);
-	v->usable = round_down(tdev->vram_size - v->reserve, TESSERA_VRAM_GRANULE);
-	v->reserve = tdev->vram_size - v->usable;
-	if (!v->usable)
+	v->reserve = min_t(u64, (u64)host_reserve_mib << 20, tdev->info.vram_size / 4);
+	tdev->info.vram_usable = round_down(tdev->info.vram_size - v->reserve,
+					    TESSERA_VRAM_GRANULE);
+	v->reserve = tdev->info.vram_size - tdev->info.vram_usable;
+	if (!tdev->info.vram_usable)
 		return -ENOSPC;
 
 	v->pool = gen_pool_create(TESSERA_VRAM_GRANULE_SHIFT, dev_to_node(&tdev->pdev->dev));
@@ -37,7 +38,7 @@ int tessera_vram_init(struct tessera_device *tdev)
 		return -ENOMEM;
 	/* Best fit keeps large holes for large slices when types are mixed. */
 	gen_pool_set_algo(v->pool, gen_pool_best_fit, NULL);
-	ret = gen_pool_add(v->pool, TESSERA_VRAM_POOL_BIAS, v->usable, -1);
+	ret = gen_pool_add(v->pool, TESSERA_VRAM_POOL_BIAS, tdev->info.vram_usable, -1);
 	if (ret) {
 		gen_pool_destroy(v->pool);
 		v->pool = NULL;
@@ -72,10 +73,11 @@ void tessera_vram_scrub(struct tessera_device *tdev, u64 offset, u64 size)
 
 	/* Chunks, so that a large slice does not hog the CPU. */
 	for (done = 0; done < size; done += SZ_1M) {
-		memset_io(tdev->vram + offset + done, 0, min_t(u64, SZ_1M, size - done));
+		memset_io(tdev->info.vram + offset + done, 0, min_t(u64, SZ_1M, size - done));
 		cond_resched();
 	}
 }
+EXPORT_SYMBOL_NS_GPL(tessera_vram_scrub, TESSERA);
 
 /**
  * tessera_vram_alloc() - take a zeroed slice of device memory
@@ -103,6 +105,7 @@ int tessera_vram_alloc(struct tessera_device *tdev, u64 size, u64 *offset)
 	tessera_vram_scrub(tdev, *offset, size);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_vram_alloc, TESSERA);
 
 void tessera_vram_free(struct tessera_device *tdev, u64 offset, u64 size)
 {
@@ -112,6 +115,7 @@ void tessera_vram_free(struct tessera_device *tdev, u64 offset, u64 size)
 	gen_pool_free(v->pool, offset + TESSERA_VRAM_POOL_BIAS, size);
 	mutex_unlock(&v->lock);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_vram_free, TESSERA);
 
 /**
  * tessera_vram_count_fit() - how many more slices of @size fit right now
@@ -144,6 +148,7 @@ unsigned int tessera_vram_count_fit(struct tessera_device *tdev, u64 size,
 	mutex_unlock(&v->lock);
 	return n;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_vram_count_fit, TESSERA);
 
 u64 tessera_vram_avail(struct tessera_device *tdev)
 {

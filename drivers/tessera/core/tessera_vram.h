@@ -8,25 +8,22 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+#include "tessera_core.h"
+
 struct gen_pool;
 struct tessera_device;
-
-/* Slices are handed out in multiples of this. */
-#define TESSERA_VRAM_GRANULE_SHIFT	20
-#define TESSERA_VRAM_GRANULE		BIT_ULL(TESSERA_VRAM_GRANULE_SHIFT)
 
 /**
  * struct tessera_vram - allocator over the BAR2 offsets left for instances
  * @lock: serializes allocations with the counting in tessera_vram_count_fit()
- * @pool: gen_pool over [0, @usable), shifted by TESSERA_VRAM_POOL_BIAS
+ * @pool: gen_pool over [0, &tessera_card_info.vram_usable), shifted by
+ *	TESSERA_VRAM_POOL_BIAS
  *	because gen_pool reports failure as address 0
- * @usable: bytes managed by @pool (device memory minus the host reserve)
  * @reserve: bytes at the top of device memory kept for the host
  */
 struct tessera_vram {
 	struct mutex lock;	/* serializes pool allocations and counting */
 	struct gen_pool *pool;
-	u64 usable;
 	u64 reserve;
 };
 

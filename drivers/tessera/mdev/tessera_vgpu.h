@@ -10,14 +10,15 @@
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
 
-#include "tessera_ctx.h"
-#include "tessera_mmu.h"
+#include "tessera_core.h"
 #include "tessera_submit.h"
 
 struct eventfd_ctx;
 struct mdev_device;
 struct tessera_ctx;
 struct tessera_device;
+struct tessera_mediator;
+struct tessera_mmu;
 struct tessera_vgpu_type;
 
 /* Virtual PCI function layout (see Documentation/driver.rst). */
@@ -59,11 +60,12 @@ struct tessera_vgpu_stats {
  * struct tessera_vgpu - one vGPU instance
  * @vdev: the VFIO device (first: vfio_alloc_device() requires it)
  * @tdev: the card
+ * @med: the mediator of the card (its mdev parent)
  * @type: the instance's type
  * @mdev: the mdev device
  * @node: link in struct tessera_mediator::instances
  * @ctx: the hardware context it runs on
- * @mmu: the context's page tables
+ * @mmu: the context's page tables (tessera_mmu_create())
  * @vram_offset: its slice's offset in BAR2
  * @busy_base: the context's busy counter when the instance got it
  * @cmds_base: the context's completed-commands counter then
@@ -105,11 +107,12 @@ struct tessera_vgpu_stats {
 struct tessera_vgpu {
 	struct vfio_device vdev;
 	struct tessera_device *tdev;
+	struct tessera_mediator *med;
 	struct tessera_vgpu_type *type;
 	struct mdev_device *mdev;
 	struct list_head node;
 	struct tessera_ctx *ctx;
-	struct tessera_mmu mmu;
+	struct tessera_mmu *mmu;
 	u64 vram_offset;
 	u64 busy_base;
 	u32 cmds_base;
