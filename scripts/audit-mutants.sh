@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Show that the VFIO selftests notice a broken audit: for each audit mutant
-# (tools/fuzz/mutants/NAME.sed, one rule of drivers/tessera/tessera_audit.c
+# (tools/fuzz/mutants/NAME.sed, one rule of drivers/tessera/lib/tessera_audit.c
 # disabled or bent), build tessera.ko from a copy of the tree with that
 # mutation (the committed HEAD's driver) and run the selftest groups of the
 # working tree against it. A mutant is killed when
@@ -57,10 +57,10 @@ for m in "${mutants[@]}"; do
 	mkdir -p "$src"
 	# The committed driver: the working tree may hold someone's unfinished edit.
 	git archive HEAD Kbuild drivers/tessera include | tar -x -C "$src"
-	audit=$src/drivers/tessera/tessera_audit.c
+	audit=$src/drivers/tessera/lib/tessera_audit.c
 	if [ ! -f "$sedf" ] || ! sed -f "$sedf" "$audit" >"$audit.mutant" ||
 	   cmp -s "$audit" "$audit.mutant"; then
-		echo "not ok $n - mutant $m: $sedf does not apply to drivers/tessera/tessera_audit.c any more"
+		echo "not ok $n - mutant $m: $sedf does not apply to drivers/tessera/lib/tessera_audit.c any more"
 		failed=1
 		continue
 	fi

@@ -5,7 +5,7 @@
 #
 #   scripts/fuzz.sh [--mutants] [RUNS]     (RUNS default 1000000)
 #
-# Line 1: the fuzzer over drivers/tessera/tessera_audit.c: RUNS executions,
+# Line 1: the fuzzer over drivers/tessera/lib/tessera_audit.c: RUNS executions,
 # no crash, no oracle violation. With --mutants, one more line per audit
 # mutant (tools/fuzz/mutants/NAME.sed: a rule disabled or bent, an audit
 # that rejects everything): the same harness built over the mutated audit
@@ -13,7 +13,7 @@
 # (default 200000; its deterministic boundary sweep usually finds it before
 # the first), else the oracle is blind to that mistake.
 # A crash leaves its input in .cache/fuzz/crashes/: turn it into a KUnit
-# case in drivers/tessera/tessera_audit_test.c.
+# case in drivers/tessera/lib/tessera_audit_test.c.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +61,7 @@ for m in "${names[@]}"; do
 		failed=1
 		continue
 	fi
-	if cmp -s "$top/drivers/tessera/tessera_audit.c" "$out/mutants/$m.c"; then
+	if cmp -s "$top/drivers/tessera/lib/tessera_audit.c" "$out/mutants/$m.c"; then
 		echo "not ok $n - mutant $m: its sed script no longer changes tessera_audit.c ($what)"
 		failed=1
 		continue

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run Tessera's KUnit suites under UML with the kernel's own kunit.py, from
 # an unpacked copy of Debian's linux-source-6.12 kept in .cache/kunit/.
-# The project's drivers/tessera/ is linked in as drivers/misc/tessera; only
+# The project's drivers/tessera/lib/ is linked in as drivers/misc/tessera; only
 # the pure core (no VFIO or PCI) is built there, chosen by its Kconfig.
 # Prints KTAP on stdout and exits non-zero if any case fails.
 set -euo pipefail
@@ -27,7 +27,7 @@ fi
 dir="$src/drivers/misc/tessera"
 rm -rf "$dir"
 mkdir -p "$dir"
-ln -s "$top"/drivers/tessera/*.[ch] "$top/include/tessera_hw.h" "$dir/"
+ln -s "$top"/drivers/tessera/lib/*.[ch] "$top/include/tessera_hw.h" "$dir/"
 for f in Kconfig Makefile .kunitconfig; do
 	ln -s "$top/drivers/tessera/kunit/$f" "$dir/$f"
 done

@@ -35,7 +35,7 @@
  */
 #define DEFAULT_CHECKPOINT_NS	100000ull
 
-/* The scheduler's design constants (drivers/tessera/tessera_policy.c, _sched.c). */
+/* The scheduler's design constants (drivers/tessera/lib/tessera_policy.c, core/tessera_sched.c). */
 #define SLICE_MARGIN_MIN_NS	50000ull	/* tessera_sched_bound_ns(): max(slice / 8, 50 us) */
 #define CATCH_UP_MAX		2		/* a catch-up slice is at most twice the slice */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness for the command audit (drivers/tessera/tessera_audit.c,
+ * libFuzzer harness for the command audit (drivers/tessera/lib/tessera_audit.c,
  * built unchanged for userspace), with a two-sided oracle: an independent
  * reference model of the audit rules, written from the spec in
  * include/tessera_hw.h in 128-bit arithmetic and table-driven where the
