@@ -50,27 +50,8 @@ struct tessera_ctx_mgr {
 	unsigned int irqs_requested;
 };
 
+/* The functions a context's owner calls are in tessera_core.h. */
 int tessera_ctx_mgr_init(struct tessera_device *tdev);
 void tessera_ctx_mgr_fini(struct tessera_device *tdev);
-unsigned int tessera_ctx_free_count(struct tessera_device *tdev);
-
-struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev,
-				      tessera_ctx_irq_fn irq_fn, void *data);
-void tessera_ctx_free(struct tessera_ctx *ctx);
-
-void tessera_ctx_program(struct tessera_ctx *ctx, u64 ring_dva, u32 ring_entries,
-			 dma_addr_t mmu_root, u64 vram_base, u64 vram_size);
-void tessera_ctx_disable(struct tessera_ctx *ctx);
-void tessera_ctx_reset(struct tessera_ctx *ctx);
-int tessera_ctx_tlb_invalidate(struct tessera_ctx *ctx);
-void tessera_ctx_set_tail(struct tessera_ctx *ctx, u32 tail);
-u32 tessera_ctx_head(struct tessera_ctx *ctx);
-u32 tessera_ctx_tail(struct tessera_ctx *ctx);
-u32 tessera_ctx_status(struct tessera_ctx *ctx);
-u64 tessera_ctx_busy_ns(struct tessera_ctx *ctx);
-u64 tessera_ctx_fence(struct tessera_ctx *ctx);
-u32 tessera_ctx_cmds_done(struct tessera_ctx *ctx);
-
-void tessera_ctx_read_fault(struct tessera_ctx *ctx, struct tessera_ctx_fault *fault);
 
 #endif /* TESSERA_CTX_H */

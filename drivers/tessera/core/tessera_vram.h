@@ -27,13 +27,9 @@ struct tessera_vram {
 	u64 reserve;
 };
 
+/* The allocator's functions for clients are in tessera_core.h. */
 int tessera_vram_init(struct tessera_device *tdev);
 void tessera_vram_fini(struct tessera_device *tdev);
-int tessera_vram_alloc(struct tessera_device *tdev, u64 size, u64 *offset);
-void tessera_vram_free(struct tessera_device *tdev, u64 offset, u64 size);
-void tessera_vram_scrub(struct tessera_device *tdev, u64 offset, u64 size);
-unsigned int tessera_vram_count_fit(struct tessera_device *tdev, u64 size,
-				    unsigned int max);
 u64 tessera_vram_avail(struct tessera_device *tdev);
 
 #endif /* TESSERA_VRAM_H */
