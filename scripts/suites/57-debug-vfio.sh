@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The VFIO selftests, the vFPGA and nested-guest suites again, on the
-# debug test host (KASAN, lockdep, UBSAN, kmemleak:
+# The VFIO selftests, the lifecycle, vFPGA and nested-guest suites again,
+# on the debug test host (KASAN, lockdep, UBSAN, kmemleak:
 # Documentation/testing.rst), where a group also fails on a new taint
 # bit, lockdep turning itself off, a UBSAN line or a kmemleak report.
 # Every line is the inner suite's, named
@@ -26,7 +26,7 @@ here=$(dirname "$0")
 # Not 55-sched yet: on the debug kernel its whole-run fairness bound failed
 # once (a share of 0.2885 against 0.2857 +- 0.0027) with the host's slice
 # timer up to 15 ms late, which the bound does not account for.
-for inner in 50-selftests.sh 56-vfpga.sh 60-nested.sh; do
+for inner in 50-selftests.sh 53-lifecycle.sh 56-vfpga.sh 60-nested.sh; do
 	tap_renumber debug "$here/$inner"
 done
 finish

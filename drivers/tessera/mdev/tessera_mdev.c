@@ -28,18 +28,18 @@
 
 static const unsigned int tessera_vgpu_fractions[TESSERA_NUM_VGPU_TYPES] = { 1, 2, 4, 8 };
 
-static struct tessera_vgpu_type *to_tessera_vgpu_type(struct mdev_type *mtype)
+static struct tessera_mdev_type *to_tessera_mdev_type(struct mdev_type *mtype)
 {
-	return container_of(mtype, struct tessera_vgpu_type, type);
+	return container_of(mtype, struct tessera_mdev_type, type);
 }
 
 static unsigned int tessera_mdev_get_available(struct mdev_type *mtype)
 {
-	struct tessera_vgpu_type *type = to_tessera_vgpu_type(mtype);
+	struct tessera_mdev_type *type = to_tessera_mdev_type(mtype);
 	struct tessera_device *tdev = tessera_mdev_of_type(mtype)->tdev;
 	unsigned int contexts = tessera_ctx_free_count(tdev);
 
-	if (tessera_vfpga_is_type(mtype))
+	if (type->kind == TESSERA_INST_VFPGA)
 		return tessera_vfpga_get_available(mtype);
 	if (!contexts)
 		return 0;
@@ -48,9 +48,9 @@ static unsigned int tessera_mdev_get_available(struct mdev_type *mtype)
 
 static ssize_t tessera_mdev_show_description(struct mdev_type *mtype, char *buf)
 {
-	struct tessera_vgpu_type *type = to_tessera_vgpu_type(mtype);
+	struct tessera_mdev_type *type = to_tessera_mdev_type(mtype);
 
-	if (tessera_vfpga_is_type(mtype))
+	if (type->kind == TESSERA_INST_VFPGA)
 		return tessera_vfpga_show_description(mtype, buf);
 	return sysfs_emit(buf,
 			  "vGPU, 1/%u of the card: %llu MiB device memory (BAR2 %llu MiB), engine time weight %u of 8, 1 hardware context, command ring up to %u entries\n",
@@ -87,14 +87,9 @@ int tessera_mdev_register(struct mdev_device *mdev, struct tessera_vgpu *vg)
 
 static int tessera_mdev_probe(struct mdev_device *mdev)
 {
-	struct tessera_vgpu *vg;
-
-	if (tessera_vfpga_is_type(mdev->type))
+	if (to_tessera_mdev_type(mdev->type)->kind == TESSERA_INST_VFPGA)
 		return tessera_vfpga_probe(mdev);
-	vg = vfio_alloc_device(tessera_vgpu, vdev, &mdev->dev, &tessera_vgpu_ops);
-	if (IS_ERR(vg))
-		return PTR_ERR(vg);
-	return tessera_mdev_register(mdev, vg);
+	return tessera_vgpu_probe(mdev);
 }
 
 static void tessera_mdev_remove(struct mdev_device *mdev)
@@ -128,7 +123,7 @@ static int tessera_mdev_dump_show(struct seq_file *m, void *unused)
 	unsigned int i;
 
 	for (i = 0; i < TESSERA_NUM_MDEV_TYPES && med->type_list[i]; i++) {
-		struct tessera_vgpu_type *type = to_tessera_vgpu_type(med->type_list[i]);
+		struct tessera_mdev_type *type = to_tessera_mdev_type(med->type_list[i]);
 
 		seq_printf(m, "type %s: slice %llu MiB, bar2 %llu MiB, weight %u, available %u\n",
 			   type->sysfs_name, type->vram_size >> 20, type->bar2_size >> 20,
@@ -184,7 +179,7 @@ static int tessera_mdev_aux_probe(struct auxiliary_device *adev,
 
 	for (i = 0; i < TESSERA_NUM_VGPU_TYPES; i++) {
 		unsigned int per_card = tessera_vgpu_fractions[i];
-		struct tessera_vgpu_type *type = &med->types[n];
+		struct tessera_mdev_type *type = &med->types[n];
 		u64 slice = round_down(div_u64(info->vram_usable, per_card), TESSERA_VRAM_GRANULE);
 
 		/* A type the card cannot fill with its own contexts is not offered. */
@@ -193,6 +188,7 @@ static int tessera_mdev_aux_probe(struct auxiliary_device *adev,
 		type->per_card = per_card;
 		type->vram_size = slice;
 		type->bar2_size = roundup_pow_of_two(slice);
+		type->kind = TESSERA_INST_VGPU;
 		type->weight = 8 / per_card;
 		snprintf(type->sysfs_name, sizeof(type->sysfs_name), "vgpu-%u", per_card);
 		snprintf(type->pretty_name, sizeof(type->pretty_name),

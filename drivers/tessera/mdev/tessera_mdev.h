@@ -15,21 +15,30 @@ struct tessera_device;
 struct tessera_fpga;
 
 #define TESSERA_NUM_VGPU_TYPES	4
-/* vGPU types, then the vFPGA types (tessera_fpga.c) */
+/* vGPU types, then the vFPGA types (tessera_vfpga_types.c) */
 #define TESSERA_NUM_MDEV_TYPES	(TESSERA_NUM_VGPU_TYPES + 3)
 
+/* What an instance of a type is: its VFIO device and PCI function. */
+enum tessera_inst_kind {
+	TESSERA_INST_VGPU,	/* 1234:7e51, tessera_vgpu.c */
+	TESSERA_INST_VFPGA,	/* 1234:7e52, tessera_vfpga.c */
+};
+
 /**
- * struct tessera_vgpu_type - one vGPU type: a fraction of the card
- * @type: the mdev type ("vgpu-N")
- * @per_card: N, how many such instances fill the card
+ * struct tessera_mdev_type - one mdev type of the card, what every
+ *	instance of it gets
+ * @type: the mdev type ("vgpu-N", "vfpga-N")
+ * @kind: vGPU or vFPGA; a vFPGA type is a struct tessera_vfpga_type
+ * @per_card: how many such instances fill the card
  * @vram_size: bytes of device memory an instance gets
  * @bar2_size: its BAR2 size, @vram_size rounded up to a power of two
- * @weight: its scheduling weight (8 / N)
+ * @weight: its scheduling weight
  * @sysfs_name: storage for @type.sysfs_name
  * @pretty_name: storage for @type.pretty_name
  */
-struct tessera_vgpu_type {
+struct tessera_mdev_type {
 	struct mdev_type type;
+	enum tessera_inst_kind kind;
 	unsigned int per_card;
 	u64 vram_size;
 	u64 bar2_size;
@@ -54,7 +63,7 @@ struct tessera_vgpu_type {
 struct tessera_mediator {
 	struct tessera_device *tdev;
 	struct mdev_parent parent;
-	struct tessera_vgpu_type types[TESSERA_NUM_VGPU_TYPES];
+	struct tessera_mdev_type types[TESSERA_NUM_VGPU_TYPES];
 	struct mdev_type *type_list[TESSERA_NUM_MDEV_TYPES];
 	struct tessera_fpga *fpga;
 	struct mutex lock;	/* protects instances */

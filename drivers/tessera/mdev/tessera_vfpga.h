@@ -11,6 +11,8 @@
 #ifndef TESSERA_VFPGA_H
 #define TESSERA_VFPGA_H
 
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/kthread.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
@@ -33,14 +35,13 @@ struct tessera_device;
 
 /**
  * struct tessera_vfpga_type - one vFPGA type: regions owned in space
- * @base: the fields a vGPU type has (mdev type, device-memory slice, BAR2
- *	size, weight, names); first, so that code which only knows vGPU types
- *	reads a vFPGA type's slice and names correctly
+ * @mt: what every type has (mdev type, device-memory slice, BAR2 size,
+ *	weight, names), with @mt.kind TESSERA_INST_VFPGA
  * @regions: card regions an instance owns
  * @functions: bit n set = an instance may load TESSERA_FN n
  */
 struct tessera_vfpga_type {
-	struct tessera_vgpu_type base;
+	struct tessera_mdev_type mt;
 	unsigned int regions;
 	u32 functions;
 };
@@ -195,7 +196,6 @@ struct tessera_vfpga_region {
  *	vfio_alloc_device() requires of its vfio_device
  * @type: the instance's type
  * @num_regions: regions it owns
- * @bar0_size: BAR0 bytes: register page, user pages, rounded to a power of two
  * @rgn: its regions (under @vg.lock unless a field says otherwise)
  * @cfg_wq: woken when a load or, when time-shared, a job finishes
  * @finish_work: releases the images a finished load made obsolete
@@ -204,7 +204,6 @@ struct tessera_vfpga {
 	struct tessera_vgpu vg;
 	struct tessera_vfpga_type *type;
 	unsigned int num_regions;
-	u64 bar0_size;
 	struct tessera_vfpga_region rgn[TESSERA_VFPGA_MAX_REGIONS];
 	wait_queue_head_t cfg_wq;
 	struct work_struct finish_work;
@@ -215,12 +214,37 @@ static inline struct tessera_vfpga *to_tessera_vfpga(struct vfio_device *vdev)
 	return container_of(vdev, struct tessera_vfpga, vg.vdev);
 }
 
+static inline struct tessera_fpga *tessera_vfpga_fpga(struct tessera_vfpga *vf)
+{
+	return vf->vg.med->fpga;
+}
+
+/* The card region's register page (TESSERA_RGN_*). */
+static inline void __iomem *tessera_vfpga_rgn_regs(struct tessera_vfpga_region *vr)
+{
+	return tessera_region_regs(vr->vf->vg.tdev, vr->phys);
+}
+
+static inline u32 tessera_vfpga_rgn_rd(struct tessera_vfpga_region *vr, u32 reg)
+{
+	return readl(tessera_vfpga_rgn_regs(vr) + reg);
+}
+
+static inline void tessera_vfpga_rgn_wr(struct tessera_vfpga_region *vr, u32 reg, u32 val)
+{
+	writel(val, tessera_vfpga_rgn_regs(vr) + reg);
+}
+
+static inline u64 tessera_vfpga_rgn_rd64(struct tessera_vfpga_region *vr, u32 reg_lo)
+{
+	return lo_hi_readq(tessera_vfpga_rgn_regs(vr) + reg_lo);
+}
+
 /* tessera_vfpga_types.c */
 int tessera_fpga_init(struct tessera_mediator *med);
 void tessera_fpga_fini(struct tessera_mediator *med);
 unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_type **list,
 				     unsigned int room);
-bool tessera_vfpga_is_type(struct mdev_type *mtype);
 unsigned int tessera_vfpga_get_available(struct mdev_type *mtype);
 ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf);
 int tessera_fpga_claim_regions(struct tessera_fpga *fpga, unsigned int count,
@@ -243,11 +267,25 @@ void tessera_fpga_share_user_write(struct tessera_vfpga_region *vr, u32 off, u32
 bool tessera_fpga_share_busy(struct tessera_vfpga_region *vr);
 void tessera_fpga_share_clear(struct tessera_vfpga_region *vr);
 
-/* tessera_vfpga.c */
+/* tessera_vfpga_image.c: images and reconfiguration */
 void tessera_fpga_image_unmap(struct tessera_vfpga *vf, struct tessera_fpga_image *img);
 void tessera_fpga_image_free(struct tessera_fpga_image *img);
 void tessera_fpga_image_release(struct tessera_vfpga *vf, struct tessera_fpga_image *img);
-int tessera_vfpga_probe(struct mdev_device *mdev);
+bool tessera_vfpga_loading(struct tessera_vfpga_region *vr);
+int tessera_vfpga_wait_load(struct tessera_vfpga_region *vr);
+void tessera_vfpga_finish_load(struct tessera_vfpga_region *vr);
+void tessera_vfpga_finish_work(struct work_struct *work);
+void tessera_vfpga_configure(struct tessera_vfpga_region *vr);
 void tessera_vfpga_region_event(struct tessera_vfpga_region *vr, u32 status);
+
+/* tessera_vfpga_regs.c: BAR0 through read() and write() */
+ssize_t tessera_vfpga_read(struct vfio_device *vdev, char __user *buf, size_t count,
+			   loff_t *ppos);
+ssize_t tessera_vfpga_write(struct vfio_device *vdev, const char __user *buf,
+			    size_t count, loff_t *ppos);
+
+/* tessera_vfpga.c: the VFIO device, its life cycle, its regions' reset */
+int tessera_vfpga_probe(struct mdev_device *mdev);
+void tessera_vfpga_reset(struct tessera_vfpga *vf);
 
 #endif /* TESSERA_VFPGA_H */

@@ -54,26 +54,7 @@ static u32 tessera_vfpga_functions_for(unsigned int regions)
 
 static struct tessera_vfpga_type *to_tessera_vfpga_type(struct mdev_type *mtype)
 {
-	return container_of(mtype, struct tessera_vfpga_type, base.type);
-}
-
-/**
- * tessera_vfpga_is_type() - whether an mdev type of this card is a vFPGA type
- * @mtype: a type of a Tessera parent
- *
- * Return: true for the types tessera_vfpga_add_types() handed out.
- */
-bool tessera_vfpga_is_type(struct mdev_type *mtype)
-{
-	struct tessera_fpga *fpga = tessera_mdev_of_type(mtype)->fpga;
-	unsigned int i;
-
-	if (!fpga)
-		return false;
-	for (i = 0; i < fpga->num_types; i++)
-		if (mtype == &fpga->types[i].base.type)
-			return true;
-	return false;
+	return container_of(mtype, struct tessera_vfpga_type, mt.type);
 }
 
 /* Instances of @count regions that fit the free turns now. Lock held. */
@@ -105,7 +86,7 @@ unsigned int tessera_vfpga_get_available(struct mdev_type *mtype)
 	regions = min(regions, contexts);
 	if (!regions)
 		return 0;
-	return tessera_vram_count_fit(tdev, type->base.vram_size, regions);
+	return tessera_vram_count_fit(tdev, type->mt.vram_size, regions);
 }
 
 ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
@@ -120,8 +101,8 @@ ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
 			 "vFPGA, %u reconfigurable region%s %s: %llu MiB device memory (BAR2 %llu MiB), 1 hardware context, images up to %llu KiB, may load",
 			 type->regions, type->regions > 1 ? "s" : "",
 			 fpga->share > 1 ? "time-shared with other instances" : "owned in space",
-			 type->base.vram_size >> 20,
-			 type->base.bar2_size >> 20, fpga->info->region_capacity >> 10);
+			 type->mt.vram_size >> 20,
+			 type->mt.bar2_size >> 20, fpga->info->region_capacity >> 10);
 	for (fn = 1; fn < TESSERA_NUM_FUNCTIONS; fn++) {
 		if (!(type->functions & BIT(fn)))
 			continue;
@@ -164,17 +145,18 @@ unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_t
 			continue;
 		type->regions = regions;
 		type->functions = functions;
-		type->base.per_card = nr / regions;
-		type->base.vram_size = per_region * regions;
-		type->base.bar2_size = roundup_pow_of_two(type->base.vram_size);
-		type->base.weight = regions;
-		snprintf(type->base.sysfs_name, sizeof(type->base.sysfs_name), "vfpga-%u", regions);
-		snprintf(type->base.pretty_name, sizeof(type->base.pretty_name),
+		type->mt.per_card = nr / regions;
+		type->mt.vram_size = per_region * regions;
+		type->mt.bar2_size = roundup_pow_of_two(type->mt.vram_size);
+		type->mt.kind = TESSERA_INST_VFPGA;
+		type->mt.weight = regions;
+		snprintf(type->mt.sysfs_name, sizeof(type->mt.sysfs_name), "vfpga-%u", regions);
+		snprintf(type->mt.pretty_name, sizeof(type->mt.pretty_name),
 			 "Tessera vFPGA %u region%s (%llu MiB)", regions, regions > 1 ? "s" : "",
-			 type->base.vram_size >> 20);
-		type->base.type.sysfs_name = type->base.sysfs_name;
-		type->base.type.pretty_name = type->base.pretty_name;
-		list[fpga->num_types++] = &type->base.type;
+			 type->mt.vram_size >> 20);
+		type->mt.type.sysfs_name = type->mt.sysfs_name;
+		type->mt.type.pretty_name = type->mt.pretty_name;
+		list[fpga->num_types++] = &type->mt.type;
 	}
 	return fpga->num_types;
 }

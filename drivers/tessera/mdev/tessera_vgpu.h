@@ -19,7 +19,7 @@ struct tessera_ctx;
 struct tessera_device;
 struct tessera_mediator;
 struct tessera_mmu;
-struct tessera_vgpu_type;
+struct tessera_mdev_type;
 
 /* Virtual PCI function layout (see Documentation/driver.rst). */
 #define TESSERA_VCFG_SIZE		256
@@ -69,6 +69,7 @@ struct tessera_vgpu_stats {
  * @vram_offset: its slice's offset in BAR2
  * @busy_base: the context's busy counter when the instance got it
  * @cmds_base: the context's completed-commands counter then
+ * @bar0_size: BAR0 bytes, by the instance's kind
  *
  * @lock: protects everything from here to @irq_lock: configuration space,
  *	register file, submission state, pins
@@ -108,7 +109,7 @@ struct tessera_vgpu {
 	struct vfio_device vdev;
 	struct tessera_device *tdev;
 	struct tessera_mediator *med;
-	struct tessera_vgpu_type *type;
+	struct tessera_mdev_type *type;
 	struct mdev_device *mdev;
 	struct list_head node;
 	struct tessera_ctx *ctx;
@@ -116,6 +117,7 @@ struct tessera_vgpu {
 	u64 vram_offset;
 	u64 busy_base;
 	u32 cmds_base;
+	u64 bar0_size;
 
 	struct mutex lock;	/* config, register file, submission, pins */
 	bool open;
@@ -167,12 +169,37 @@ static inline u32 tessera_vgpu_cmds_done(struct tessera_vgpu *vg)
 	return tessera_ctx_cmds_done(vg->ctx) - vg->cmds_base;
 }
 
-/* tessera_vdev.c */
-extern const struct vfio_device_ops tessera_vgpu_ops;
+/**
+ * typedef tessera_vfunc_access_fn - a kind's BAR0 access
+ * @vg: the instance, its lock held
+ * @off: offset in BAR0, within its size
+ * @data: the bytes to write, or where to read
+ * @count: bytes, at most TESSERA_VCFG_SIZE
+ * @write: a write
+ *
+ * Return: 0 or a negative errno.
+ */
+typedef int (*tessera_vfunc_access_fn)(struct tessera_vgpu *vg, u64 off, u8 *data,
+				       size_t count, bool write);
+
+/* tessera_vfunc.c: the virtual function both kinds share */
+ssize_t tessera_vfunc_rw(struct tessera_vgpu *vg, char __user *ubuf, size_t count, loff_t *ppos,
+			 bool write, tessera_vfunc_access_fn bar0_access);
+int tessera_vfunc_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
+long tessera_vfunc_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
+int tessera_vfunc_open(struct vfio_device *vdev);
+void tessera_vfunc_close(struct vfio_device *vdev);
+int tessera_vfunc_init(struct vfio_device *vdev);
+void tessera_vfunc_release(struct vfio_device *vdev);
+void tessera_vfunc_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+void tessera_vfunc_request(struct vfio_device *vdev, unsigned int count);
 void tessera_vgpu_raise(struct tessera_vgpu *vg, u32 bits);
 void tessera_vgpu_fault(struct tessera_vgpu *vg, u32 code, u32 index, u64 addr);
 void tessera_vgpu_reset_engine(struct tessera_vgpu *vg);
 void tessera_vgpu_config_save_power_on(struct tessera_vgpu *vg);
+
+/* tessera_vgpu.c */
+int tessera_vgpu_probe(struct mdev_device *mdev);
 
 /* tessera_vregs.c */
 int tessera_vregs_read(struct tessera_vgpu *vg, u32 offset, u32 *val);

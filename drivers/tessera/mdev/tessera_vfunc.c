@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tessera vGPU instance as a VFIO device: what a guest (through QEMU) or a
- * VFIO program sees.
- *
- * Virtual PCI function 1234:7e51, class processing accelerator:
- *   BAR0  4 KiB, 32-bit MMIO: the trapped register file (tessera_vregs.c)
+ * Tessera mediator: the virtual PCI function every instance is, vGPU or
+ * vFPGA, and the instance state behind it. Each kind's vfio_device_ops
+ * (tessera_vgpu.c, tessera_vfpga.c) call these for what they share:
+ *   configuration space (capabilities: MSI 0x40, MSI-X 0x50, PCI Express
+ *     with FLR 0x60), its reset and power-on state
  *   BAR2  the device-memory slice, 64-bit prefetchable, mmap-able
  *   BAR4  4 KiB, 32-bit MMIO: MSI-X table (offset 0) and PBA (0x800)
- *   capabilities: MSI (0x40), MSI-X (0x50), PCI Express with FLR (0x60)
- * One interrupt vector (MSI or MSI-X), signalled through an eventfd.
+ *   one interrupt vector (MSI or MSI-X) and the REQ eventfd
+ *   the instance's device memory, context, device MMU and submission
+ *     state, from init to release
+ * BAR0 is each kind's own: tessera_vfunc_rw() calls the kind's access
+ * function for it, under the instance lock.
  *
  * Every offset and size that comes from user space is bounded before use.
  */
@@ -256,7 +259,7 @@ static u64 tessera_vgpu_region_size(struct tessera_vgpu *vg, unsigned int index)
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		return TESSERA_VCFG_SIZE;
 	case VFIO_PCI_BAR0_REGION_INDEX:
-		return TESSERA_VF_BAR0_SIZE;
+		return vg->bar0_size;
 	case VFIO_PCI_BAR2_REGION_INDEX:
 		return vg->type->bar2_size;
 	case VFIO_PCI_BAR4_REGION_INDEX:
@@ -266,13 +269,11 @@ static u64 tessera_vgpu_region_size(struct tessera_vgpu *vg, unsigned int index)
 	}
 }
 
-/* A 32-bit or 64-bit access split into aligned 32-bit register accesses. */
-static int tessera_vgpu_reg_access(struct tessera_vgpu *vg, unsigned int index, u64 off,
-				   u8 *data, size_t count, bool write)
+/* BAR4, 32-bit or 64-bit: the MSI-X table is storage; the PBA reads as zero. */
+static int tessera_vfunc_msix_access(struct tessera_vgpu *vg, u64 off, u8 *data, size_t count,
+				     bool write)
 {
 	unsigned int i;
-	u32 val;
-	int ret;
 
 	if ((count != 4 && count != 8) || !IS_ALIGNED(off, count))
 		return -EINVAL;
@@ -280,20 +281,6 @@ static int tessera_vgpu_reg_access(struct tessera_vgpu *vg, unsigned int index, 
 	for (i = 0; i < count; i += 4) {
 		u32 o = off + i;
 
-		if (index == VFIO_PCI_BAR0_REGION_INDEX) {
-			if (write) {
-				memcpy(&val, data + i, 4);
-				ret = tessera_vregs_write(vg, o, val);
-			} else {
-				ret = tessera_vregs_read(vg, o, &val);
-				memcpy(data + i, &val, 4);
-			}
-			if (ret)
-				return ret;
-			continue;
-		}
-
-		/* BAR4: the MSI-X table is storage; the PBA reads as zero. */
 		if (o + 4 <= TESSERA_VF_MSIX_ENTRY_SIZE) {
 			if (write)
 				memcpy(vg->msix_table + o, data + i, 4);
@@ -345,8 +332,20 @@ static ssize_t tessera_vgpu_vram_rw(struct tessera_vgpu *vg, char __user *ubuf, 
 	return ret ? ret : done;
 }
 
-static ssize_t tessera_vgpu_rw(struct tessera_vgpu *vg, char __user *ubuf, size_t count,
-			       loff_t *ppos, bool write)
+/**
+ * tessera_vfunc_rw() - read() or write() of the function's regions
+ * @vg: the instance
+ * @ubuf: user buffer
+ * @count: bytes
+ * @ppos: region index and offset (TESSERA_VFIO_OFFSET())
+ * @write: a write
+ * @bar0_access: the kind's BAR0, called under @vg->lock on a bounce copy
+ *	of at most TESSERA_VCFG_SIZE bytes within the BAR
+ *
+ * Return: bytes done or a negative errno.
+ */
+ssize_t tessera_vfunc_rw(struct tessera_vgpu *vg, char __user *ubuf, size_t count, loff_t *ppos,
+			 bool write, tessera_vfunc_access_fn bar0_access)
 {
 	unsigned int index = TESSERA_VFIO_INDEX((u64)*ppos);
 	u64 off = (u64)*ppos & TESSERA_VFIO_OFFSET_MASK;
@@ -380,8 +379,10 @@ static ssize_t tessera_vgpu_rw(struct tessera_vgpu *vg, char __user *ubuf, size_
 			memcpy(buf, vg->config + off, count);
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
+		ret = bar0_access(vg, off, buf, count, write);
+		break;
 	case VFIO_PCI_BAR4_REGION_INDEX:
-		ret = tessera_vgpu_reg_access(vg, index, off, buf, count, write);
+		ret = tessera_vfunc_msix_access(vg, off, buf, count, write);
 		break;
 	default:
 		ret = -EINVAL;
@@ -396,19 +397,8 @@ static ssize_t tessera_vgpu_rw(struct tessera_vgpu *vg, char __user *ubuf, size_
 	return count;
 }
 
-static ssize_t tessera_vgpu_read(struct vfio_device *vdev, char __user *buf, size_t count,
-				 loff_t *ppos)
-{
-	return tessera_vgpu_rw(to_tessera_vgpu(vdev), buf, count, ppos, false);
-}
-
-static ssize_t tessera_vgpu_write(struct vfio_device *vdev, const char __user *buf,
-				  size_t count, loff_t *ppos)
-{
-	return tessera_vgpu_rw(to_tessera_vgpu(vdev), (char __user *)buf, count, ppos, true);
-}
-
-static int tessera_vgpu_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
+/* mmap of BAR2, the slice; BAR0 is the kind's. */
+int tessera_vfunc_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	u64 pos = (u64)vma->vm_pgoff << PAGE_SHIFT;
@@ -585,7 +575,7 @@ static int tessera_vgpu_set_req(struct tessera_vgpu *vg, const struct vfio_irq_s
  * The instance is being removed while user space holds it open: ask user
  * space (QEMU unplugs the device from its guest) through the request eventfd.
  */
-static void tessera_vgpu_request(struct vfio_device *vdev, unsigned int count)
+void tessera_vfunc_request(struct vfio_device *vdev, unsigned int count)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	unsigned long flags;
@@ -714,7 +704,7 @@ static void tessera_vgpu_device_reset(struct tessera_vgpu *vg)
 		~((PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8);
 }
 
-static long tessera_vgpu_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
+long tessera_vfunc_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	unsigned long minsz;
@@ -760,7 +750,7 @@ static long tessera_vgpu_ioctl(struct vfio_device *vdev, unsigned int cmd, unsig
  * MSI address and data, latency timer, interrupt line), beside what a
  * function reset clears.
  */
-static int tessera_vgpu_open(struct vfio_device *vdev)
+int tessera_vfunc_open(struct vfio_device *vdev)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 
@@ -772,7 +762,7 @@ static int tessera_vgpu_open(struct vfio_device *vdev)
 	return 0;
 }
 
-static void tessera_vgpu_close(struct vfio_device *vdev)
+void tessera_vfunc_close(struct vfio_device *vdev)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 
@@ -785,14 +775,14 @@ static void tessera_vgpu_close(struct vfio_device *vdev)
 	mutex_unlock(&vg->lock);
 }
 
-static void tessera_vgpu_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+void tessera_vfunc_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 
 	tessera_submit_dma_unmap(vg, iova, length);
 }
 
-static int tessera_vgpu_init(struct vfio_device *vdev)
+int tessera_vfunc_init(struct vfio_device *vdev)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
@@ -801,7 +791,7 @@ static int tessera_vgpu_init(struct vfio_device *vdev)
 	int ret;
 
 	vg->mdev = mdev;
-	vg->type = container_of(mdev->type, struct tessera_vgpu_type, type);
+	vg->type = container_of(mdev->type, struct tessera_mdev_type, type);
 	med = container_of(mdev->type->parent, struct tessera_mediator, parent);
 	tdev = med->tdev;
 	vg->med = med;
@@ -811,6 +801,7 @@ static int tessera_vgpu_init(struct vfio_device *vdev)
 	init_waitqueue_head(&vg->idle_wq);
 	INIT_LIST_HEAD(&vg->node);
 	vg->irq_index = -1;
+	vg->bar0_size = TESSERA_VF_BAR0_SIZE;
 
 	ret = tessera_vram_alloc(tdev, vg->type->vram_size, &vg->vram_offset);
 	if (ret)
@@ -850,7 +841,7 @@ err_lock:
 	return ret;
 }
 
-static void tessera_vgpu_release(struct vfio_device *vdev)
+void tessera_vfunc_release(struct vfio_device *vdev)
 {
 	struct tessera_vgpu *vg = to_tessera_vgpu(vdev);
 	struct tessera_device *tdev = vg->tdev;
@@ -865,21 +856,3 @@ static void tessera_vgpu_release(struct vfio_device *vdev)
 	tessera_vram_free(tdev, vg->vram_offset, vg->type->vram_size);
 	mutex_destroy(&vg->lock);
 }
-
-const struct vfio_device_ops tessera_vgpu_ops = {
-	.name = "tessera-vgpu",
-	.init = tessera_vgpu_init,
-	.release = tessera_vgpu_release,
-	.open_device = tessera_vgpu_open,
-	.close_device = tessera_vgpu_close,
-	.read = tessera_vgpu_read,
-	.write = tessera_vgpu_write,
-	.mmap = tessera_vgpu_mmap,
-	.ioctl = tessera_vgpu_ioctl,
-	.dma_unmap = tessera_vgpu_dma_unmap,
-	.request = tessera_vgpu_request,
-	.bind_iommufd = vfio_iommufd_emulated_bind,
-	.unbind_iommufd = vfio_iommufd_emulated_unbind,
-	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
-	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
-};
