@@ -293,21 +293,30 @@ fi
 
 # ---- removing an instance held open ----
 
-create tessera-vgpu-4 && u=$uuid
-rm -f "$work/remove.status"
-start_holder "$u" req || show_holder
-(timeout 60 sh -c "echo 1 >/sys/bus/mdev/devices/$u/remove"; echo "$?" >"$work/remove.status") &
-rpid=$!
-wait "$hpid"
-status=$?
-wait "$rpid"
-if [ "$status" = 0 ] && holder_said request && holder_said closed &&
-   [ "$(cat "$work/remove.status")" = 0 ] && [ ! -e "/sys/bus/mdev/devices/$u" ]; then
-	ok "removing an instance held open (work running) asks its user through the REQ eventfd, completes once it closes"
-else
-	not_ok "removing an instance held open asks its user through the REQ eventfd (holder status $status, remove status $(cat "$work/remove.status"))"
-	show_holder
-fi
+# remove_held_req TYPE WHAT: an instance of TYPE held open with a REQ
+# eventfd is removed; its user must be asked, close, and the removal end.
+remove_held_req()
+{
+	local u status
+
+	create "$1" && u=$uuid
+	rm -f "$work/remove.status"
+	start_holder "$u" req || show_holder
+	(timeout 60 sh -c "echo 1 >/sys/bus/mdev/devices/$u/remove"; echo "$?" >"$work/remove.status") &
+	rpid=$!
+	wait "$hpid"
+	status=$?
+	wait "$rpid"
+	if [ "$status" = 0 ] && holder_said request && holder_said closed &&
+	   [ "$(cat "$work/remove.status")" = 0 ] && [ ! -e "/sys/bus/mdev/devices/$u" ]; then
+		ok "removing $2 held open asks its user through the REQ eventfd, completes once it closes"
+	else
+		not_ok "removing $2 held open asks its user through the REQ eventfd (holder status $status, remove status $(cat "$work/remove.status"))"
+		show_holder
+	fi
+}
+remove_held_req tessera-vgpu-4 "a vGPU instance (work running)"
+[ -d "$(types_dir)/tessera-vfpga-1" ] && remove_held_req tessera-vfpga-1 "a vFPGA instance"
 
 create tessera-vgpu-4 && u=$uuid
 rm -f "$work/remove.status"
