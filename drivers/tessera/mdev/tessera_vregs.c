@@ -6,7 +6,7 @@
  * Offsets in BAR0 that name no register read as zero and ignore writes, as
  * unimplemented registers do on hardware; a read of a write-only register
  * returns zero and a write to a read-only one is dropped. Size and alignment
- * are checked by the caller (tessera_vdev.c): 32-bit, aligned.
+ * are checked by the caller (tessera_vgpu.c): 32-bit, aligned.
  */
 #include <linux/log2.h>
 
