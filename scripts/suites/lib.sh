@@ -82,7 +82,8 @@ tap_renumber()
 
 # suite_module NAME LOGDIR: sets ko to the tessera.ko under test, mdev_ko
 # to the tessera_mdev.ko beside it and tessera_mods to the run.sh options
-# that load both (tessera.ko first), and says so in a TAP line: $TESSERA_KO as given (no rebuild); else, when
+# that load both (tessera.ko first), and says so in a TAP line:
+# $TESSERA_KO as given (no rebuild); else, when
 # TESSERA_TESTHOST_KERNEL=debug (the suite's test hosts boot the debug
 # kernel), the module built against that kernel by
 # scripts/build-debug-module.sh; else drivers/tessera/tessera.ko, rebuilt
