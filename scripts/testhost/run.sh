@@ -326,8 +326,9 @@ if [ "$kernel_kind" = debug ]; then
 	# console) follows init's testhost-dmesg marker in the console log.
 	klog="$log (the kernel log follows 'testhost-dmesg')"
 	# Any new taint bit: while in-guest.sh loaded the modules (but O and
-	# E, which loading an out-of-tree or unsigned module sets), and while
-	# the command ran.
+	# E, which loading an out-of-tree or unsigned module sets, and N,
+	# which a KUnit module sets when its suites run as it loads), and
+	# while the command ran.
 	loaded=- locks_before=- locks_after=- leaks=-
 	for kv in $reports; do
 		case "$kv" in
@@ -341,7 +342,7 @@ if [ "$kernel_kind" = debug ]; then
 		report "the debug kernel's checks did not report (no testhost-reports line from init); see $log"
 	fi
 	case "$loaded" in ''|*[!0-9]*) loaded=$taint_before ;; esac
-	gained=$(( loaded & ~taint_before & ~((1 << 12) | (1 << 13)) ))
+	gained=$(( loaded & ~taint_before & ~((1 << 12) | (1 << 13) | (1 << 18)) ))
 	if [ "$gained" != 0 ]; then
 		report "the kernel was tainted $(taint_names "$gained") while the modules loaded (taint $taint_before -> $loaded); see $klog"
 	fi
