@@ -18,7 +18,9 @@ packages=(
 	clang libclang-rt-14-dev valgrind
 )
 backports_packages=(meson qemu-system-x86 qemu-utils)
-late_packages=(mdevctl)
+# libvirt: the node-device route (virsh nodedev-*) in the test host, as
+# clusters reach mdev types; it calls mdevctl.
+late_packages=(mdevctl libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu)
 
 want="$(printf '%s\n' "${packages[@]}" "${backports_packages[@]}" "${late_packages[@]}" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

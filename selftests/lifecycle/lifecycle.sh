@@ -4,8 +4,9 @@
 # the card attached, tessera.ko and tessera_mdev.ko loaded
 # (scripts/suites/53-lifecycle.sh):
 #
-#   - the parent's name and mdevctl's view of the types, as before the
-#     mediator moved onto the auxiliary bus (identity.expected);
+#   - the parent's name, mdevctl's view of the types and libvirt's node
+#     device of the card, as before the mediator moved onto the auxiliary
+#     bus and into its own module (identity.expected);
 #   - create-until-full, for every mdev type: instances until
 #     available_instances is 0, each taking one; the next create fails with
 #     ENOSPC and leaves no device; removing them all gives back every
@@ -162,12 +163,19 @@ expected=$(dirname "$0")/identity.expected
 {
 	echo "mdev_bus: $(ls /sys/class/mdev_bus)"
 	mdevctl types --dumpjson
+	echo "virsh nodedev-dumpxml pci_${card//[:.]/_}:"
+	if "$(dirname "$0")/../clients/libvirt-up.sh"; then
+		virsh -c qemu:///system nodedev-dumpxml "pci_${card//[:.]/_}"
+	fi
+	# Gone again before the module steps: nothing of theirs may depend on it.
+	pkill -x libvirtd
+	udevadm control --exit 2>/dev/null
 } >"$work/identity" 2>&1
 grep -v '^#' "$expected" >"$work/identity.expected"
 if diff "$work/identity.expected" "$work/identity" >"$work/identity.diff"; then
-	ok "the mdev parent's name and mdevctl types are those recorded before the split"
+	ok "the mdev parent's name, mdevctl types and virsh nodedev-dumpxml are those recorded before the split"
 else
-	not_ok "the mdev parent's name and mdevctl types differ from ${expected#"$PWD"/}"
+	not_ok "the mdev parent's name, mdevctl types or virsh nodedev-dumpxml differ from ${expected#"$PWD"/}"
 	sed 's/^/# /' "$work/identity.diff"
 fi
 
