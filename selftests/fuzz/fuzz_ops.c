@@ -1207,6 +1207,13 @@ static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 		return;
 	}
 	fz_expect(t, r, err, want, iommufd() ? "IOMMU_IOAS_UNMAP" : "UNMAP_DMA");
+	/*
+	 * iommufd removes every whole area it meets before the one it refuses
+	 * (iopt_unmap_iova_range() returns -ENOENT with those already gone)
+	 * and does not say how much: the model starts over.
+	 */
+	if (r < 0 && iommufd() && t->strict && !all)
+		fz.dirty = true;
 	if (r < 0 || !t->strict)
 		return;
 	if (!all && iova + size == 0 && !iommufd()) {
