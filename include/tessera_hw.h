@@ -444,13 +444,25 @@ struct tessera_bitstream_header {
  * BAR0 of an instance is a register file the host mediates: every access
  * traps. It shows one context's interface and nothing privileged. The
  * guest's commands use the same struct tessera_cmd and the same device
- * address space as a card context: [0, TESSERA_VF_DVA_GUEST_LIMIT) are the
- * guest's own DMA addresses (IOVAs it mapped), [TESSERA_DVA_VRAM_BASE,
- * + VF_VRAM_SIZE) is its device-memory slice, which BAR2 exposes and which
- * may be mmapped straight through. The host keeps the top of the paged
- * space for its own use (shadow rings).
+ * address space as a card context, in four parts:
+ *
+ *   [0, TESSERA_VF_DVA_BIND_BASE)  the guest's own DMA addresses (IOVAs it
+ *                                  mapped), each the address of itself
+ *   [TESSERA_VF_DVA_BIND_BASE, TESSERA_VF_DVA_GUEST_LIMIT)
+ *                                  the bind space: only what the guest
+ *                                  bound there (TESSERA_VF_BIND_*, vGPU)
+ *   [TESSERA_VF_DVA_GUEST_LIMIT, TESSERA_DVA_PAGED_LIMIT)
+ *                                  the host's (shadow rings); faults
+ *   [TESSERA_DVA_VRAM_BASE, + VF_VRAM_SIZE)
+ *                                  its device-memory slice, which BAR2
+ *                                  exposes and which may be mmapped
+ *                                  straight through
+ *
+ * A command's range must lie wholly in one part. The ring and bind
+ * descriptors are read at guest DMA addresses (the first part).
  */
 #define TESSERA_VF_BAR0_SIZE		0x1000
+#define TESSERA_VF_DVA_BIND_BASE	BIT_ULL(38)
 #define TESSERA_VF_DVA_GUEST_LIMIT	(TESSERA_DVA_PAGED_LIMIT - BIT_ULL(30))
 #define TESSERA_VF_NUM_VECTORS		1	/* MSI/MSI-X vector 0: VF_INT_STATUS */
 
@@ -485,6 +497,7 @@ struct tessera_bitstream_header {
 
 #define TESSERA_VF_CAP_ENGINES		BIT(0)	/* vGPU: command ring */
 #define TESSERA_VF_CAP_REGIONS		BIT(1)	/* vFPGA: regions */
+#define TESSERA_VF_CAP_BIND		BIT(2)	/* vGPU: the bind interface below */
 
 /* Reasons the mediator's audit rejects a command (beyond card faults). */
 #define TESSERA_VF_REJECT_BASE		0x100
@@ -500,6 +513,84 @@ struct tessera_bitstream_header {
 #define TESSERA_VF_REJECT_MEMLOCK	0x10a	/* pin refused: the process's RLIMIT_MEMLOCK */
 #define TESSERA_VF_REJECT_TRAP_LIMIT	0x10b	/* one doorbell carries too many commands */
 #define TESSERA_VF_REJECT_NOMEM		0x10c	/* host memory refused: the process's memory.max */
+
+/*
+ * The bind interface (TESSERA_VF_CAP_BIND): the guest gives the card
+ * scattered pages of its memory at consecutive device addresses of the bind
+ * space, so that a buffer made of pages anywhere in guest memory (a GEM
+ * shmem object) is one range for its commands.
+ *
+ * To bind, the guest writes a struct tessera_vf_bind_desc into its memory,
+ * its guest DMA address (8-byte aligned) to VF_BIND_ADDR and
+ * TESSERA_VF_BIND_OP_MAP to VF_BIND_OP. To unbind, it writes the first
+ * device address of a binding to VF_BIND_ADDR and TESSERA_VF_BIND_OP_UNMAP.
+ * TESSERA_VF_BIND_OP_UNMAP_ALL drops every binding. Each operation is done
+ * when the write completes; VF_BIND_STATUS then reads 0 or the reason it
+ * was refused (TESSERA_VF_BIND_ERR_*, VF_BIND_ERR_INDEX naming the page for
+ * ERR_PAGE). A refused operation changes nothing and does not stop the
+ * ring.
+ *
+ * A binding's device addresses, [dva, dva + num_pages * 4 KiB), must lie in
+ * the bind space and overlap no live binding; each page address must be
+ * page aligned guest memory the host can pin, writable when the binding has
+ * TESSERA_VF_BIND_WRITE. Commands may use a bound range only as the binding
+ * allows (reading, or also writing); anything else in the bind space is
+ * refused with TESSERA_VF_REJECT_RANGE before it reaches the card.
+ *
+ * Unbinding removes the translations and waits until no access of the card
+ * uses them before the host lets the pages go: commands queued earlier that
+ * still use the range then fault the instance (TESSERA_FAULT_MMU_MISS), as a
+ * freed buffer would on hardware. Bindings survive VF_RESET; a device reset
+ * or close drops them all. When the host takes back guest memory under a
+ * binding (the VM unmaps it), the whole binding goes.
+ */
+#define TESSERA_VF_BIND_MAX_PAGES	512
+
+/**
+ * struct tessera_vf_bind_desc - a bind request in guest memory
+ * @dva: first device address, page aligned, in the bind space
+ * @num_pages: pages, 1 to TESSERA_VF_BIND_MAX_PAGES
+ * @flags: TESSERA_VF_BIND_WRITE or 0
+ * @reserved: must be zero
+ * @pages: @num_pages guest DMA addresses, page aligned; page i is bound at
+ *	@dva + i * 4 KiB
+ */
+struct tessera_vf_bind_desc {
+	__u64 dva;
+	__u32 num_pages;
+	__u32 flags;
+	__u64 reserved[2];
+	__u64 pages[];
+};
+
+#define TESSERA_VF_BIND_DESC_HEADER	32
+#define TESSERA_VF_BIND_WRITE		BIT(0)	/* the card may write the pages */
+
+#define TESSERA_VF_BIND_ADDR_LO		0x070	/* RW: descriptor (MAP) or binding (UNMAP) */
+#define TESSERA_VF_BIND_ADDR_HI		0x074
+#define TESSERA_VF_BIND_OP		0x078	/* WO: TESSERA_VF_BIND_OP_*, done on return */
+#define TESSERA_VF_BIND_STATUS		0x07c	/* RO: 0 or TESSERA_VF_BIND_ERR_* of the last op */
+#define TESSERA_VF_BIND_ERR_INDEX	0x080	/* RO: for ERR_PAGE, the page's index */
+#define TESSERA_VF_BIND_COUNT		0x084	/* RO: live bindings */
+#define TESSERA_VF_BIND_PAGES		0x088	/* RO: pages in live bindings */
+#define TESSERA_VF_BIND_MAX		0x08c	/* RO: most live bindings at once */
+
+#define TESSERA_VF_BIND_OP_MAP		1
+#define TESSERA_VF_BIND_OP_UNMAP	2
+#define TESSERA_VF_BIND_OP_UNMAP_ALL	3
+
+#define TESSERA_VF_BIND_ERR_BASE	0x200
+#define TESSERA_VF_BIND_ERR_OP		0x201	/* unknown operation */
+#define TESSERA_VF_BIND_ERR_DESC	0x202	/* descriptor misaligned or not in guest memory */
+#define TESSERA_VF_BIND_ERR_RESERVED	0x203	/* unknown flag or reserved field not zero */
+#define TESSERA_VF_BIND_ERR_RANGE	0x204	/* dva misaligned, count 0 or too big, outside the bind space */
+#define TESSERA_VF_BIND_ERR_OVERLAP	0x205	/* overlaps a live binding */
+#define TESSERA_VF_BIND_ERR_PAGE	0x206	/* a page misaligned, not guest memory or read-only */
+#define TESSERA_VF_BIND_ERR_TOO_MANY	0x207	/* VF_BIND_MAX bindings are live */
+#define TESSERA_VF_BIND_ERR_PIN_LIMIT	0x208	/* the instance's pinned-memory limit */
+#define TESSERA_VF_BIND_ERR_MEMLOCK	0x209	/* the process's RLIMIT_MEMLOCK */
+#define TESSERA_VF_BIND_ERR_NOMEM	0x20a	/* host memory refused (memory.max) */
+#define TESSERA_VF_BIND_ERR_NOT_BOUND	0x20b	/* UNMAP: no binding starts there */
 
 /*
  * vFPGA instances (TESSERA_VF_CAP_REGIONS) add region blocks to the register
