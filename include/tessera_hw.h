@@ -458,8 +458,8 @@ struct tessera_bitstream_header {
  *                                  exposes and which may be mmapped
  *                                  straight through
  *
- * A command's range must lie wholly in one part. The ring and bind
- * descriptors are read at guest DMA addresses (the first part).
+ * A command's range must lie wholly in one part. The ring, batches and
+ * bind descriptors are read at guest DMA addresses (the first part).
  */
 #define TESSERA_VF_BAR0_SIZE		0x1000
 #define TESSERA_VF_DVA_BIND_BASE	BIT_ULL(38)
@@ -581,11 +581,11 @@ struct tessera_vf_bind_desc {
 
 #define TESSERA_VF_BIND_ERR_BASE	0x200
 #define TESSERA_VF_BIND_ERR_OP		0x201	/* unknown operation */
-#define TESSERA_VF_BIND_ERR_DESC	0x202	/* descriptor misaligned or not in guest memory */
+#define TESSERA_VF_BIND_ERR_DESC	0x202	/* descriptor misaligned or not guest memory */
 #define TESSERA_VF_BIND_ERR_RESERVED	0x203	/* unknown flag or reserved field not zero */
-#define TESSERA_VF_BIND_ERR_RANGE	0x204	/* dva misaligned, count 0 or too big, outside the bind space */
+#define TESSERA_VF_BIND_ERR_RANGE	0x204	/* dva misaligned, bad count, outside the space */
 #define TESSERA_VF_BIND_ERR_OVERLAP	0x205	/* overlaps a live binding */
-#define TESSERA_VF_BIND_ERR_PAGE	0x206	/* a page misaligned, not guest memory or read-only */
+#define TESSERA_VF_BIND_ERR_PAGE	0x206	/* a page misaligned, not guest memory, read-only */
 #define TESSERA_VF_BIND_ERR_TOO_MANY	0x207	/* VF_BIND_MAX bindings are live */
 #define TESSERA_VF_BIND_ERR_PIN_LIMIT	0x208	/* the instance's pinned-memory limit */
 #define TESSERA_VF_BIND_ERR_MEMLOCK	0x209	/* the process's RLIMIT_MEMLOCK */

@@ -1591,8 +1591,8 @@ static void exec_reg(struct fz_task *t, const struct fz_op *op)
 			uint64_t base = fz_reg64(TESSERA_VF_RING_BASE_LO);
 			bool valid = val >= TESSERA_RING_MIN_ENTRIES && val <= fz.max_entries &&
 				     !(val & (val - 1)) && !(base % 64) &&
-				     base < TESSERA_VF_DVA_GUEST_LIMIT &&
-				     (uint64_t)val * 64 <= TESSERA_VF_DVA_GUEST_LIMIT - base;
+				     base < TESSERA_VF_DVA_BIND_BASE &&
+				     (uint64_t)val * 64 <= TESSERA_VF_DVA_BIND_BASE - base;
 
 			st = fz_reg(TESSERA_VF_STATUS);
 			if (!!(st & TESSERA_VF_STATUS_ENABLED) != valid)
@@ -1644,7 +1644,7 @@ static void exec_ring_config(struct fz_task *t, const struct fz_op *op)
 	uint32_t e = entries[op->a[1] % 16];
 	uint64_t base;
 
-	switch (op->a[0] % 9) {
+	switch (op->a[0] % 11) {
 	case 0: case 1: base = FZ_RING_IOVA; break;
 	case 2: base = FZ_RO_IOVA; break;
 	case 3: base = FZ_RING_IOVA + 8; break;
@@ -1652,6 +1652,8 @@ static void exec_ring_config(struct fz_task *t, const struct fz_op *op)
 	case 5: base = TESSERA_VF_DVA_GUEST_LIMIT - 64ull * (e ? e : 1) + 64; break;
 	case 6: base = TESSERA_VF_DVA_GUEST_LIMIT; break;
 	case 7: base = TESSERA_DVA_VRAM_BASE; break;
+	case 8: base = TESSERA_VF_DVA_BIND_BASE - 64ull * (e ? e : 1) + 64; break;
+	case 9: base = TESSERA_VF_DVA_BIND_BASE; break;
 	default: base = op->a[2] & ~63ull; break;
 	}
 	if (fz.vfpga) {

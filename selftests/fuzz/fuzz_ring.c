@@ -775,8 +775,8 @@ static bool fz_shadow_limit_reachable(void)
 static bool ring_valid(uint64_t base, uint32_t e)
 {
 	return e >= TESSERA_RING_MIN_ENTRIES && e <= fz.max_entries && !(e & (e - 1)) &&
-	       !(base % TESSERA_CMD_SIZE) && base < TESSERA_VF_DVA_GUEST_LIMIT &&
-	       (uint64_t)e * TESSERA_CMD_SIZE <= TESSERA_VF_DVA_GUEST_LIMIT - base;
+	       !(base % TESSERA_CMD_SIZE) && base < TESSERA_VF_DVA_BIND_BASE &&
+	       (uint64_t)e * TESSERA_CMD_SIZE <= TESSERA_VF_DVA_BIND_BASE - base;
 }
 
 int fz_ring_configure(struct fz_task *t, uint64_t base, uint32_t entries)

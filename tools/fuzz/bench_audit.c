@@ -18,6 +18,7 @@
 
 static const struct tessera_audit_env env = {
 	.vram_size = 64ull << 20,
+	.bind_base = TESSERA_VF_DVA_BIND_BASE,
 	.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
 };
 

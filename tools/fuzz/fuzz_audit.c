@@ -94,8 +94,12 @@ static bool model_space(const struct tessera_audit_env *env, u128 addr, u128 len
 {
 	u128 vram = TESSERA_DVA_VRAM_BASE;
 
-	if (addr + len <= env->guest_limit) {
+	if (addr + len <= env->bind_base) {
 		*space = TESSERA_AUDIT_GUEST;
+		return true;
+	}
+	if (addr >= env->bind_base && addr + len <= env->guest_limit) {
+		*space = TESSERA_AUDIT_BOUND;
 		return true;
 	}
 	if (addr >= vram && addr + len <= vram + env->vram_size) {
@@ -379,7 +383,10 @@ static struct tessera_cmd good(u8 opcode)
 static void sweep_one(const struct tessera_cmd *c)
 {
 	struct tessera_audit_result res;
-	struct tessera_audit_env env = { .guest_limit = TESSERA_VF_DVA_GUEST_LIMIT };
+	struct tessera_audit_env env = {
+		.bind_base = TESSERA_VF_DVA_BIND_BASE,
+		.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
+	};
 	unsigned int w, depth;
 
 	for (w = 0; w < sizeof(window_sizes) / sizeof(window_sizes[0]); w++) {
@@ -393,6 +400,7 @@ static void sweep_one(const struct tessera_cmd *c)
 static void sweep(void)
 {
 	const u64 limit = TESSERA_VF_DVA_GUEST_LIMIT, vram = TESSERA_DVA_VRAM_BASE;
+	const u64 bind = TESSERA_VF_DVA_BIND_BASE;
 	const u64 values[] = {
 		0, 1, 2, 3, 4, 6, 7, 8, 16, 0x1000, 0x20000 - 8, 0x20000, 0x20000 + 8,
 		TESSERA_EW_NUM_OPS, TESSERA_GEMM_MAX_DIM, TESSERA_GEMM_MAX_DIM + 1,
@@ -401,6 +409,7 @@ static void sweep(void)
 		TESSERA_MAX_XFER_BYTES - 4, TESSERA_MAX_XFER_BYTES, TESSERA_MAX_XFER_BYTES + 4,
 		TESSERA_MAX_BUSY_US, TESSERA_MAX_BUSY_US + 1,
 		limit - 0x100000, limit - 4096, limit - 8, limit, limit + 4096,
+		bind - 4096, bind - 8, bind, bind + 4096,
 		TESSERA_DVA_PAGED_LIMIT, vram - 8, vram, vram + 4096, vram + (1 << 20) - 8,
 		vram + (1 << 20), vram + (64ull << 20), 1ull << 32, 1ull << 63,
 		~0ull - 4095, ~0ull,
@@ -461,7 +470,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tessera_audit_env env = { .guest_limit = TESSERA_VF_DVA_GUEST_LIMIT };
+	struct tessera_audit_env env = {
+		.bind_base = TESSERA_VF_DVA_BIND_BASE,
+		.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
+	};
 	struct tessera_cmd cmds[64];
 	unsigned int depth;
 	size_t n;

@@ -6,7 +6,8 @@
  * the command can reach the card: the opcode is one a guest may use, every
  * field the opcode does not use is zero, sizes and counts are within the
  * card's bounds, and every address range lies, without wrapping, wholly in
- * the guest's own memory or wholly in its device-memory window. A BATCH is
+ * the guest's own memory, wholly in its bind space or wholly in its
+ * device-memory window. A BATCH is
  * accepted here only as far as its own fields go; the caller copies its
  * commands and audits them one level deeper.
  */
@@ -25,16 +26,22 @@
  * @len: bytes, > 0
  * @space: out, which space the range is in
  *
- * Return: true if the range lies wholly in guest memory or wholly in the
- * device-memory window. Written so that no sum can overflow.
+ * Return: true if the range lies wholly in guest memory, wholly in the bind
+ * space or wholly in the device-memory window. Written so that no sum can
+ * overflow.
  */
 bool tessera_audit_range_ok(const struct tessera_audit_env *env, u64 addr, u64 len,
 			    enum tessera_audit_space *space)
 {
 	if (!len)
 		return false;
-	if (addr < env->guest_limit && len <= env->guest_limit - addr) {
+	if (addr < env->bind_base && len <= env->bind_base - addr) {
 		*space = TESSERA_AUDIT_GUEST;
+		return true;
+	}
+	if (addr >= env->bind_base && addr < env->guest_limit &&
+	    len <= env->guest_limit - addr) {
+		*space = TESSERA_AUDIT_BOUND;
 		return true;
 	}
 	if (addr >= TESSERA_DVA_VRAM_BASE && addr - TESSERA_DVA_VRAM_BASE < env->vram_size &&

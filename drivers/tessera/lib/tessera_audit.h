@@ -25,16 +25,20 @@ typedef __u64 u64;
 /**
  * struct tessera_audit_env - what an instance may reach
  * @vram_size: bytes of its device-memory window at TESSERA_DVA_VRAM_BASE
- * @guest_limit: its guest addresses are [0, @guest_limit)
+ * @bind_base: its guest DMA addresses are [0, @bind_base)
+ * @guest_limit: its bind space is [@bind_base, @guest_limit); equal to
+ *	@bind_base where there is none
  */
 struct tessera_audit_env {
 	u64 vram_size;
+	u64 bind_base;
 	u64 guest_limit;
 };
 
 enum tessera_audit_space {
 	TESSERA_AUDIT_GUEST,	/* guest memory: must be pinned and mapped */
 	TESSERA_AUDIT_VRAM,	/* the instance's device-memory window */
+	TESSERA_AUDIT_BOUND,	/* the bind space: must lie in live bindings */
 };
 
 /**

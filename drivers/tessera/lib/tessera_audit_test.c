@@ -14,6 +14,7 @@
 
 static const struct tessera_audit_env env = {
 	.vram_size = VRAM_SIZE,
+	.bind_base = TESSERA_VF_DVA_BIND_BASE,
 	.guest_limit = GUEST_LIMIT,
 };
 
@@ -262,7 +263,34 @@ static void host_range_is_not_guest_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_RANGE);
 }
 
+/*
+ * The bind space is its own part: a range lies wholly in it or wholly in
+ * guest DMA memory, never across the boundary, and batches never come from
+ * it (the host copies batches from guest DMA memory only).
+ */
+static void bind_space_is_its_own_part(struct kunit *test)
+{
+	const u64 bind = TESSERA_VF_DVA_BIND_BASE;
+	enum tessera_audit_space space;
+	struct tessera_audit_result res;
+	struct tessera_cmd c = cmd_of(TESSERA_OP_COPY, bind + 0x10000, bind - 0x1000, 0x1000);
+
+	KUNIT_EXPECT_EQ(test, audit(&c, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.nr_ranges, 2);
+	KUNIT_EXPECT_EQ(test, res.ranges[0].space, TESSERA_AUDIT_BOUND);
+	KUNIT_EXPECT_EQ(test, res.ranges[1].space, TESSERA_AUDIT_GUEST);
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, bind - 8, 16, &space));
+	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, bind, GUEST_LIMIT - bind, &space));
+	KUNIT_EXPECT_EQ(test, space, TESSERA_AUDIT_BOUND);
+	c = cmd_of(TESSERA_OP_FILL, bind - 32, 64, 0);
+	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_RANGE);
+	KUNIT_EXPECT_EQ(test, res.fault_addr, bind - 32);
+	c = cmd_of(TESSERA_OP_BATCH, bind, 4, 0);
+	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_RANGE);
+}
+
 static struct kunit_case tessera_audit_cases[] = {
+	KUNIT_CASE(bind_space_is_its_own_part),
 	KUNIT_CASE(nop_reserved_fields),
 	KUNIT_CASE(forbidden_opcodes),
 	KUNIT_CASE(fence_rules),

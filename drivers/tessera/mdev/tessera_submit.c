@@ -16,7 +16,9 @@
  *
  * Guest pages that accepted commands touch are pinned on first use, mapped
  * in the context's MMU at device address = guest IOVA, and stay pinned until
- * the guest unmaps them (dma_unmap), the device is reset or closed.
+ * the guest unmaps them (dma_unmap), the device is reset or closed. In the
+ * bind space a range must lie in the guest's live bindings
+ * (tessera_bind.c), whose pages were pinned when they were bound.
  */
 #include <linux/dma-mapping.h>
 #include <linux/genalloc.h>
@@ -60,15 +62,6 @@ MODULE_PARM_DESC(unmap_wait_ms,
 atomic_long_t tessera_submit_shadow_pages = ATOMIC_LONG_INIT(0);
 /* Guest pages pinned by every instance. */
 atomic_long_t tessera_submit_pinned_pages = ATOMIC_LONG_INIT(0);
-
-/*
- * Host memory the mediator takes on a guest's behalf while it handles a
- * doorbell or a ring configuration: charged to the memory cgroup of the
- * process driving the instance, and allowed to fail instead of invoking the
- * OOM killer (the cgroup's or the host's), so that a tenant at its
- * memory.max gets TESSERA_VF_REJECT_NOMEM rather than a kill of some process.
- */
-#define TESSERA_GUEST_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /* The host's part of an instance's device address space. */
 #define TESSERA_HOST_DVA_BASE	TESSERA_VF_DVA_GUEST_LIMIT
@@ -118,7 +111,7 @@ static void tessera_stat_add_since(atomic64_t *stat, ktime_t start)
  * card did not drain, even after a context reset): the caller must keep
  * what was mapped.
  */
-static bool tessera_submit_drain(struct tessera_vgpu *vg)
+bool tessera_submit_drain(struct tessera_vgpu *vg)
 {
 	if (tessera_ctx_tlb_invalidate(vg->ctx))
 		return false;
@@ -327,11 +320,6 @@ err_unpin:
 	return code;
 }
 
-static bool tessera_submit_unmapping(const struct tessera_submit *sub, unsigned long pfn)
-{
-	return sub->unmap_pending && pfn >= sub->unmap_first && pfn <= sub->unmap_last;
-}
-
 /* Pin and map every page of a guest range the card will touch. */
 static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, bool write,
 				    u64 *bad)
@@ -395,6 +383,7 @@ static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long fir
 void tessera_submit_unpin_all(struct tessera_vgpu *vg)
 {
 	lockdep_assert_held(&vg->lock);
+	tessera_bind_drop_all(vg);
 	tessera_submit_unpin_pfns(vg, 0, ULONG_MAX);
 }
 
@@ -464,6 +453,7 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 {
 	struct tessera_audit_env env = {
 		.vram_size = vg->type->vram_size,
+		.bind_base = TESSERA_VF_DVA_BIND_BASE,
 		.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
 	};
 	struct tessera_audit_result res;
@@ -483,9 +473,12 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 	for (i = 0; i < res.nr_ranges; i++) {
 		const struct tessera_audit_range *r = &res.ranges[i];
 
-		if (r->space != TESSERA_AUDIT_GUEST)
+		if (r->space == TESSERA_AUDIT_GUEST)
+			code = tessera_submit_pin_range(vg, r->addr, r->len, r->write, &rej->addr);
+		else if (r->space == TESSERA_AUDIT_BOUND)
+			code = tessera_bind_check(vg, r->addr, r->len, r->write, &rej->addr);
+		else
 			continue;
-		code = tessera_submit_pin_range(vg, r->addr, r->len, r->write, &rej->addr);
 		if (code) {
 			rej->code = code;
 			return -EINVAL;
@@ -791,11 +784,13 @@ void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 	mutex_lock(&sub->unmap_lock);
 	mutex_lock(&vg->lock);
 	index = first;
-	if (!xa_find(&sub->pins, &index, last, XA_PRESENT))
+	if (!xa_find(&sub->pins, &index, last, XA_PRESENT) &&
+	    !tessera_bind_holds(vg, first, last))
 		goto out;
 	sub->unmap_first = first;
 	sub->unmap_last = last;
 	sub->unmap_pending = true;
+	tessera_bind_mark_revoking(vg, first, last);
 	mutex_unlock(&vg->lock);
 
 	settled = wait_event_timeout(vg->idle_wq, tessera_submit_card_settled(vg),
@@ -811,6 +806,7 @@ void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 		tessera_submit_reset(vg);
 		tessera_vgpu_fault(vg, TESSERA_VF_REJECT_UNMAPPED, head, iova);
 	}
+	tessera_bind_revoke(vg);
 	tessera_submit_unpin_pfns(vg, first, last);
 	sub->unmap_pending = false;
 out:
@@ -828,6 +824,7 @@ int tessera_submit_init(struct tessera_vgpu *vg)
 
 	INIT_LIST_HEAD(&sub->batches);
 	xa_init(&sub->pins);
+	tessera_bind_init(vg);
 	mutex_init(&sub->unmap_lock);
 	sub->pin_limit = (u64)max_pinned_mib << (20 - PAGE_SHIFT);
 	sub->dva_pool = gen_pool_create(PAGE_SHIFT, -1);
@@ -847,6 +844,7 @@ void tessera_submit_fini(struct tessera_vgpu *vg)
 	struct tessera_submit *sub = &vg->sub;
 
 	WARN_ON(sub->ring || !list_empty(&sub->batches) || sub->pinned_pages);
+	tessera_bind_fini(vg);
 	xa_destroy(&sub->pins);
 	mutex_destroy(&sub->unmap_lock);
 	/*

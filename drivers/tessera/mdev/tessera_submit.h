@@ -11,6 +11,8 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include "tessera_bind.h"
+
 struct gen_pool;
 struct tessera_vgpu;
 
@@ -55,6 +57,7 @@ struct tessera_shadow_buf {
  * @unmap_lock: serializes dma_unmap callbacks; taken before the instance lock
  * @unmap_pending: a dma_unmap waits for the card: [@unmap_first,
  *	@unmap_last] (guest page frames) may not be used by new commands
+ * @binds: the bind space (its pages count in @pinned_pages too)
  */
 struct tessera_submit {
 	struct tessera_shadow_buf *ring;
@@ -74,7 +77,24 @@ struct tessera_submit {
 	bool unmap_pending;
 	unsigned long unmap_first;
 	unsigned long unmap_last;
+	struct tessera_bind_space binds;
 };
+
+/*
+ * Host memory the mediator takes on a guest's behalf while it handles a
+ * trap: charged to the memory cgroup of the process driving the instance,
+ * and allowed to fail instead of invoking the OOM killer (the cgroup's or
+ * the host's), so that a tenant at its memory.max gets a refusal
+ * (TESSERA_VF_REJECT_NOMEM, TESSERA_VF_BIND_ERR_NOMEM) rather than a kill
+ * of some process.
+ */
+#define TESSERA_GUEST_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/* The host is taking guest page frame @pfn back: dma_unmap waits for the card. */
+static inline bool tessera_submit_unmapping(const struct tessera_submit *sub, unsigned long pfn)
+{
+	return sub->unmap_pending && pfn >= sub->unmap_first && pfn <= sub->unmap_last;
+}
 
 extern atomic_long_t tessera_submit_shadow_pages;
 extern atomic_long_t tessera_submit_pinned_pages;
@@ -91,5 +111,6 @@ void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length);
 void tessera_submit_unpin_all(struct tessera_vgpu *vg);
 u32 tessera_submit_max_entries(void);
 bool tessera_submit_fence_seen(struct tessera_vgpu *vg);
+bool tessera_submit_drain(struct tessera_vgpu *vg);
 
 #endif /* TESSERA_SUBMIT_H */

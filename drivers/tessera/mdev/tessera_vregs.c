@@ -87,8 +87,8 @@ static bool tessera_vreg_ring_valid(struct tessera_vgpu *vg, u32 entries)
 	return is_power_of_2(entries) && entries >= TESSERA_RING_MIN_ENTRIES &&
 	       entries <= tessera_submit_max_entries() &&
 	       IS_ALIGNED(vg->ring_base, TESSERA_CMD_SIZE) &&
-	       vg->ring_base < TESSERA_VF_DVA_GUEST_LIMIT &&
-	       bytes <= TESSERA_VF_DVA_GUEST_LIMIT - vg->ring_base;
+	       vg->ring_base < TESSERA_VF_DVA_BIND_BASE &&
+	       bytes <= TESSERA_VF_DVA_BIND_BASE - vg->ring_base;
 }
 
 /*
@@ -288,7 +288,58 @@ static u32 tessera_vreg_weight(struct tessera_vgpu *vg)
 
 static u32 tessera_vreg_caps(struct tessera_vgpu *vg)
 {
-	return TESSERA_VF_CAP_ENGINES;
+	return TESSERA_VF_CAP_ENGINES | TESSERA_VF_CAP_BIND;
+}
+
+static u32 tessera_vreg_bind_addr_lo_rd(struct tessera_vgpu *vg)
+{
+	return lower_32_bits(vg->sub.binds.addr);
+}
+
+static void tessera_vreg_bind_addr_lo_wr(struct tessera_vgpu *vg, u32 val)
+{
+	vg->sub.binds.addr = (vg->sub.binds.addr & GENMASK_ULL(63, 32)) | val;
+}
+
+static u32 tessera_vreg_bind_addr_hi_rd(struct tessera_vgpu *vg)
+{
+	return upper_32_bits(vg->sub.binds.addr);
+}
+
+static void tessera_vreg_bind_addr_hi_wr(struct tessera_vgpu *vg, u32 val)
+{
+	vg->sub.binds.addr = lower_32_bits(vg->sub.binds.addr) | (u64)val << 32;
+}
+
+static void tessera_vreg_bind_op_wr(struct tessera_vgpu *vg, u32 val)
+{
+	tessera_bind_op(vg, val);
+}
+
+static u32 tessera_vreg_bind_status(struct tessera_vgpu *vg)
+{
+	return vg->sub.binds.status;
+}
+
+static u32 tessera_vreg_bind_err_index(struct tessera_vgpu *vg)
+{
+	return vg->sub.binds.err_index;
+}
+
+static u32 tessera_vreg_bind_count(struct tessera_vgpu *vg)
+{
+	return vg->sub.binds.count;
+}
+
+/* Pages are at most max_pinned_mib's worth: a 32-bit register holds them. */
+static u32 tessera_vreg_bind_pages(struct tessera_vgpu *vg)
+{
+	return min_t(u64, vg->sub.binds.pages, U32_MAX);
+}
+
+static u32 tessera_vreg_bind_max(struct tessera_vgpu *vg)
+{
+	return tessera_bind_max();
 }
 
 #define TESSERA_VREG(off, acc, rd, wr) \
@@ -325,6 +376,16 @@ static const struct tessera_vreg tessera_vregs[] = {
 	TESSERA_VREG(TESSERA_VF_CMDS_DONE, RO, tessera_vreg_cmds_done, NULL),
 	TESSERA_VREG(TESSERA_VF_WEIGHT, RO, tessera_vreg_weight, NULL),
 	TESSERA_VREG(TESSERA_VF_CAPS, RO, tessera_vreg_caps, NULL),
+	TESSERA_VREG(TESSERA_VF_BIND_ADDR_LO, RW, tessera_vreg_bind_addr_lo_rd,
+		     tessera_vreg_bind_addr_lo_wr),
+	TESSERA_VREG(TESSERA_VF_BIND_ADDR_HI, RW, tessera_vreg_bind_addr_hi_rd,
+		     tessera_vreg_bind_addr_hi_wr),
+	TESSERA_VREG(TESSERA_VF_BIND_OP, WO, NULL, tessera_vreg_bind_op_wr),
+	TESSERA_VREG(TESSERA_VF_BIND_STATUS, RO, tessera_vreg_bind_status, NULL),
+	TESSERA_VREG(TESSERA_VF_BIND_ERR_INDEX, RO, tessera_vreg_bind_err_index, NULL),
+	TESSERA_VREG(TESSERA_VF_BIND_COUNT, RO, tessera_vreg_bind_count, NULL),
+	TESSERA_VREG(TESSERA_VF_BIND_PAGES, RO, tessera_vreg_bind_pages, NULL),
+	TESSERA_VREG(TESSERA_VF_BIND_MAX, RO, tessera_vreg_bind_max, NULL),
 };
 
 static const struct tessera_vreg *tessera_vreg_find(u32 offset)
@@ -392,6 +453,9 @@ void tessera_vregs_reset(struct tessera_vgpu *vg)
 	vg->ring_base = 0;
 	vg->ring_size = 0;
 	vg->ring_enabled = false;
+	vg->sub.binds.addr = 0;
+	vg->sub.binds.status = 0;
+	vg->sub.binds.err_index = 0;
 	vg->fence_latch = 0;
 	vg->busy_latch = 0;
 	vg->reg_busy_base = tessera_vgpu_busy_ns(vg);
