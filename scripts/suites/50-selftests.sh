@@ -25,7 +25,7 @@ card=${TESSERA_CARD:-tessera-card}
 vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
 mkdir -p "$logs"
 
-all_groups=(config_space registers bar2 commands irq reset isolation dma_unmap hostile regress marker)
+all_groups=(config_space registers bar2 commands irq reset isolation dma_unmap bind hostile regress marker)
 if [ $# -gt 0 ]; then
 	groups=("$@")
 else
