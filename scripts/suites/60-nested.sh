@@ -54,36 +54,5 @@ start=$SECONDS
 	-- "$top/selftests/clients/nested-client.sh" >"$log" 2>&1
 status=$?
 
-plan=-1 ran=0 inner_fail=0 taint=''
-while IFS= read -r line; do
-	case "$line" in
-	"ok "[0-9]*|"not ok "[0-9]*)
-		rest=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<< "$line")
-		if [ "${line#not }" != "$line" ]; then
-			tap not-ok "$rest"
-			inner_fail=1
-		else
-			tap ok "$rest"
-		fi
-		ran=$((ran + 1)) ;;
-	1..[0-9]*) plan=${line#1..} ;;
-	"testhost: "*"kernel raised a warning"*) taint=$line; echo "# $line" ;;
-	"#"*) echo "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done < "$log"
-
-echo "# nested: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/nested-client.log)"
-if [ -n "$taint" ]; then
-	tap not-ok "nested: the host kernel stayed free of warnings, oopses and lockups"
-elif [ "$status" = 0 ] || [ "$inner_fail" = 1 ]; then
-	tap ok "nested: the host kernel stayed free of warnings, oopses and lockups"
-fi
-if [ "$plan" -lt 0 ]; then
-	tap not-ok "nested: the client printed no plan (test host status $status)"
-elif [ "$ran" != "$plan" ]; then
-	tap not-ok "nested: planned $plan steps, $ran reported"
-elif [ "$status" != 0 ] && [ "$inner_fail" = 0 ] && [ -z "$taint" ]; then
-	tap not-ok "nested: test host exited with status $status without a failing step"
-fi
+tap_relay_client nested "$log" "$status" "$start" nested-client
 finish

@@ -159,3 +159,45 @@ suite_need()
 		fi
 	done
 }
+
+# tap_relay_client NAME LOG STATUS START CONSOLE: relay a client's TAP, run
+# by scripts/testhost/run.sh into LOG with exit STATUS since START
+# ($SECONDS), as our own lines; then one line for the host kernel's health
+# and, when the client's plan and lines disagree, one for that.
+tap_relay_client()
+{
+	local name=$1 log=$2 status=$3 start=$4 console=$5 line rest
+	local plan=-1 ran=0 inner_fail=0 taint=''
+
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "[0-9]*|"not ok "[0-9]*)
+			rest=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<< "$line")
+			if [ "${line#not }" != "$line" ]; then
+				tap not-ok "$rest"
+				inner_fail=1
+			else
+				tap ok "$rest"
+			fi
+			ran=$((ran + 1)) ;;
+		1..[0-9]*) plan=${line#1..} ;;
+		"testhost: "*"kernel raised a warning"*) taint=$line; echo "# $line" ;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done < "$log"
+
+	echo "# $name: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/$console.log)"
+	if [ -n "$taint" ]; then
+		tap not-ok "$name: the host kernel stayed free of warnings, oopses and lockups"
+	elif [ "$status" = 0 ] || [ "$inner_fail" = 1 ]; then
+		tap ok "$name: the host kernel stayed free of warnings, oopses and lockups"
+	fi
+	if [ "$plan" -lt 0 ]; then
+		tap not-ok "$name: the client printed no plan (test host status $status)"
+	elif [ "$ran" != "$plan" ]; then
+		tap not-ok "$name: planned $plan steps, $ran reported"
+	elif [ "$status" != 0 ] && [ "$inner_fail" = 0 ] && [ -z "$taint" ]; then
+		tap not-ok "$name: test host exited with status $status without a failing step"
+	fi
+}

@@ -1,0 +1,283 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Guests that do real work, run inside the test host (tessera.ko and
+# tessera_mdev.ko loaded, KVM on the emulated SVM): nested guests boot
+# Debian's kernel with tessera_accel.ko on a vGPU instance
+# (build-accel-initramfs.sh, accel-init.sh) and run tessera-run. Prints TAP.
+#
+#   selftests/clients/accel-client.sh
+#
+# Environment: ACCEL_INITRAMFS (default .cache/nested/accel-initramfs.cpio.gz),
+# NESTED_KERNEL (default Debian's vmlinuz), TSR_IOMMUFD (1: QEMU takes the
+# device through -object iommufd).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=scripts/versions.sh
+. "$top/scripts/versions.sh"
+initramfs=${ACCEL_INITRAMFS:-$top/.cache/nested/accel-initramfs.cpio.gz}
+kernel=${NESTED_KERNEL:-$top/.cache/kernel/$TESSERA_KVER/boot/vmlinuz-$TESSERA_KVER}
+qemu=/usr/bin/qemu-system-x86_64
+work=$(mktemp -d /tmp/accel-client.XXXXXX)
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
+finish()
+{
+	for u in "${made[@]}"; do
+		mdevctl stop -u "$u" >/dev/null 2>&1
+	done
+	echo "1..$n"
+	rm -rf "$work"
+	exit $failed
+}
+made=()
+
+parent=
+for d in /sys/class/mdev_bus/*; do
+	[ -d "$d/mdev_supported_types/tessera-vgpu-2" ] && parent=$(basename "$d") && break
+done
+if [ -z "$parent" ] || [ ! -c /dev/kvm ]; then
+	not_ok "a card with tessera-vgpu-2 and /dev/kvm in the test host (parent '${parent}')"
+	finish
+fi
+card_sysfs=/sys/bus/pci/devices/$parent/tessera
+
+# new_instance VAR: a tessera-vgpu-2 instance through mdevctl, its uuid in VAR.
+new_instance()
+{
+	local u
+
+	u=$(cat /proc/sys/kernel/random/uuid)
+	if mdevctl start -u "$u" -p "$parent" --type tessera-vgpu-2; then
+		made+=("$u")
+		printf -v "$1" '%s' "$u"
+		return 0
+	fi
+	return 1
+}
+inst_stat() { cat "/sys/bus/mdev/devices/$1/tessera/$2"; }
+
+# boot NAME UUID APPEND...: one nested guest under KVM on instance UUID,
+# its console in $work/NAME.out; returns QEMU's status.
+boot()
+{
+	local name=$1 uuid=$2 vfio
+
+	shift 2
+	vfio=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid")
+	if [ -n "${TSR_IOMMUFD:-}" ]; then
+		vfio=(-object "iommufd,id=iommufd0"
+		      -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,iommufd=iommufd0")
+	fi
+	timeout -k 5 600 "$qemu" -accel kvm -machine q35 -m 512M -smp 1 \
+		-nographic -no-reboot -nic none -vga none \
+		-kernel "$kernel" -initrd "$initramfs" \
+		-append "console=ttyS0 quiet panic=-1 $*" \
+		"${vfio[@]}" </dev/null >"$work/$name.out" 2>&1
+}
+# marker NAME STEP: the rest of the guest's first "TESSERA-ACCEL STEP ..."
+# line; has NAME STEP: whether there is one.
+marker() { tr -d '\r' 2>/dev/null < "$work/$1.out" | sed -n "s/^TESSERA-ACCEL $2 //p" | head -n 1; }
+has() { tr -d '\r' 2>/dev/null < "$work/$1.out" | grep -q "^TESSERA-ACCEL $2\( \|\$\)"; }
+show() { grep -v '^[[:space:]]*$' "$work/$1.out" | tail -n "${2:-25}" | sed "s/^/# $1: /"; }
+
+for f in "$kernel" "$initramfs"; do
+	if [ ! -f "$f" ]; then
+		not_ok "accel guest: $f is missing"
+		finish
+	fi
+done
+
+# ---- GEMMs in a VM, completions by interrupt ----
+if ! new_instance a; then
+	not_ok "mdevctl starts a tessera-vgpu-2 instance"
+	finish
+fi
+busy0=$(inst_stat "$a" busy_ns)
+boot gemm "$a" tessera.mode=gemm tessera.sizes=256,512,1024 tessera.count=2
+status=$?
+busy1=$(inst_stat "$a" busy_ns)
+probe=$(marker gemm probe)
+if [ "${probe#ok}" != "$probe" ]; then
+	ok "the guest's tessera_accel.ko binds to its vGPU ($probe), /dev/accel/accel0 appears"
+else
+	not_ok "the guest's tessera_accel.ko binds to its vGPU (QEMU status $status, ${probe:-no probe marker})"
+	show gemm 40
+fi
+for size in 256 512 1024; do
+	line=$(marker gemm "$size")
+	read -r _ st _ before after <<< "${line:-x 99 x 0 0}"
+	if [ "$st" = 0 ] && [ "$after" -gt "$before" ]; then
+		ok "guest: 2 GEMMs ${size}x$size run and check out (Freivalds), by interrupt: the device's /proc/interrupts $before -> $after"
+	else
+		not_ok "guest: 2 GEMMs ${size}x$size (${line:-no marker})"
+		grep "tessera-run" "$work/gemm.out" | tail -n 5 | sed 's/^/# /'
+	fi
+done
+grep 'tessera-run:' "$work/gemm.out" | tr -d '\r' | sed 's/^/# guest: /'
+if [ "$busy1" -gt "$busy0" ]; then
+	ok "the host sees the guest's work: instance busy_ns $busy0 -> $busy1 (card time)"
+else
+	not_ok "the host sees the guest's work: instance busy_ns $busy0 -> $busy1"
+fi
+
+# ---- jobs in flight while unbound, unloaded, powered off ----
+boot inflight "$a" tessera.mode=inflight
+line=$(marker inflight unbind)
+if [ "${line#status 0}" != "$line" ] && has inflight unbound-run; then
+	ok "unbinding the guest driver with jobs in flight returns, the run sees its jobs end ($(marker inflight unbound-run))"
+else
+	not_ok "unbinding the guest driver with jobs in flight (${line:-no marker})"
+	show inflight 30
+fi
+line=$(marker inflight rebind-gemm)
+if [ "$line" = "status 0" ] && [ "$(marker inflight rmmod)" = "status 0" ]; then
+	ok "bound again, the driver runs GEMMs; rmmod tessera_accel then unloads"
+else
+	not_ok "bound again, GEMMs and rmmod (${line:-no marker}; rmmod $(marker inflight rmmod))"
+	show inflight 30
+fi
+if has inflight poweroff-inflight; then
+	ok "the guest powers off with jobs in flight ($(marker inflight poweroff-inflight))"
+else
+	not_ok "the guest reaches power-off with jobs in flight"
+	show inflight 20
+fi
+boot again "$a" tessera.mode=gemm tessera.sizes=256 tessera.count=2
+line=$(marker again 256)
+if [ "${line#status 0 }" != "$line" ]; then
+	ok "the next boot on the same instance runs GEMMs that check out"
+else
+	not_ok "the next boot on the same instance runs GEMMs (${line:-no marker})"
+	show again 30
+fi
+
+# ---- a hung job: its context is reset, the other guest's jobs finish ----
+if ! new_instance b; then
+	not_ok "mdevctl starts a second tessera-vgpu-2 instance"
+	finish
+fi
+old_preempt=$(cat "$card_sysfs/preempt")
+old_watchdog=$(cat "$card_sysfs/watchdog_ms")
+echo 0 > "$card_sysfs/preempt"
+echo 1000 > "$card_sysfs/watchdog_ms"
+boot hang "$a" tessera.mode=hang tessera.busy_us=5000000 &
+hang_pid=$!
+boot other "$b" tessera.mode=gemm tessera.sizes=256 tessera.count=4
+wait "$hang_pid"
+echo "$old_preempt" > "$card_sysfs/preempt"
+echo "$old_watchdog" > "$card_sysfs/watchdog_ms"
+line=$(marker hang hang)
+if [ "$line" = "status 0" ]; then
+	ok "a job that runs past the watchdog with preemption off: the guest's BO_WAIT reports its error ($(grep 'tessera-run' "$work/hang.out" | tr -d '\r' | tail -n 1))"
+else
+	not_ok "a job past the watchdog gets an error from BO_WAIT (${line:-no marker})"
+	show hang 30
+fi
+line=$(marker other 256)
+if [ "${line#status 0 }" != "$line" ]; then
+	ok "meanwhile the other guest's GEMMs finish and check out"
+else
+	not_ok "meanwhile the other guest's GEMMs finish (${line:-no marker})"
+	show other 30
+fi
+
+# ---- shares follow weights: 1:3 over the time both have work queued ----
+echo 1 > "/sys/bus/mdev/devices/$a/tessera/weight"
+echo 3 > "/sys/bus/mdev/devices/$b/tessera/weight"
+boot load_a "$a" tessera.mode=load tessera.size=512 tessera.count=400 &
+pid_a=$!
+boot load_b "$b" tessera.mode=load tessera.size=512 tessera.count=400 &
+pid_b=$!
+running() { has "$1" 'load start' && ! has "$1" 'load status'; }
+first=() last=()
+while kill -0 "$pid_a" 2>/dev/null && kill -0 "$pid_b" 2>/dev/null; do
+	if running load_a && running load_b; then
+		sample=("$(inst_stat "$a" busy_ns)" "$(inst_stat "$b" busy_ns)")
+		# Both still queued after the sample: it counts.
+		if running load_a && running load_b; then
+			[ ${#first[@]} = 0 ] && first=("${sample[@]}")
+			last=("${sample[@]}")
+		fi
+	fi
+	sleep 0.5
+done
+wait "$pid_a" "$pid_b"
+if [ ${#first[@]} = 2 ] && [ "${last[0]}" != "${first[0]}" ]; then
+	da=$((last[0] - first[0])) db=$((last[1] - first[1]))
+	share=$(awk -v a="$da" -v b="$db" 'BEGIN { printf "%.1f", 100 * a / (a + b) }')
+	if awk -v s="$share" 'BEGIN { exit !(s >= 22 && s <= 28) }'; then
+		ok "two guests at weights 1:3, both busy: shares $share% and $(awk -v s="$share" 'BEGIN { print 100 - s }')% by the card's busy counters (target 25 +- 3)"
+	else
+		not_ok "two guests at weights 1:3: share of the weight-1 guest $share% (target 25 +- 3; card ns $da vs $db)"
+	fi
+else
+	not_ok "two guests at weights 1:3: no window with both busy (a: $(marker load_a 'load status'), b: $(marker load_b 'load status'))"
+	show load_a 15
+	show load_b 15
+fi
+for g in load_a load_b; do
+	line=$(marker "$g" 'load status')
+	[ "$line" = 0 ] || { not_ok "$g: its GEMMs check out (${line:-no marker})"; show "$g" 15; }
+done
+
+# ---- hot-plug: QMP device_add and device_del into a running guest ----
+qmp=$work/qmp.sock
+objects=()
+dev_args="{\"driver\": \"vfio-pci\", \"id\": \"vgpu0\", \"bus\": \"rp1\", \"sysfsdev\": \"/sys/bus/mdev/devices/$a\""
+if [ -n "${TSR_IOMMUFD:-}" ]; then
+	objects=(-object "iommufd,id=iommufd0")
+	dev_args="$dev_args, \"iommufd\": \"iommufd0\""
+fi
+dev_args="$dev_args}"
+timeout -k 5 600 "$qemu" -accel kvm -machine q35 -m 512M -smp 1 \
+	-nographic -no-reboot -nic none -vga none \
+	-kernel "$kernel" -initrd "$initramfs" \
+	-append "console=ttyS0 quiet panic=-1 tessera.mode=hotplug" \
+	-device pcie-root-port,id=rp1,chassis=1,slot=1 "${objects[@]}" \
+	-qmp "unix:$qmp,server=on,wait=off" </dev/null >"$work/hotplug.out" 2>&1 &
+hp_pid=$!
+# wait_marker NAME STEP TENTHS: until the guest prints STEP (or exits).
+wait_marker()
+{
+	local left=$3
+
+	while ! has "$1" "$2"; do
+		kill -0 "$hp_pid" 2>/dev/null || return 1
+		left=$((left - 1))
+		[ "$left" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+added=0
+if wait_marker hotplug hotplug-ready 3000 &&
+   "$here/qmp.py" "$qmp" device_add "$dev_args" >"$work/qmp-add.out" 2>&1 &&
+   wait_marker hotplug hotplug-gemm 3000; then
+	added=1
+	line=$(marker hotplug hotplug-gemm)
+	if [ "$line" = "status 0" ]; then
+		ok "QMP device_add of the vGPU into a running guest: the driver binds ($(marker hotplug hotplug-added)) and runs GEMMs"
+	else
+		not_ok "hot-added vGPU runs GEMMs ($line)"
+		show hotplug 20
+	fi
+else
+	not_ok "QMP device_add of the vGPU into a running guest ($(cat "$work/qmp-add.out" 2>/dev/null); $(marker hotplug hotplug-added))"
+	show hotplug 20
+fi
+if [ "$added" = 1 ]; then
+	if "$here/qmp.py" "$qmp" device_del '{"id": "vgpu0"}' --wait-event DEVICE_DELETED --timeout 120 \
+		>"$work/qmp-del.out" 2>&1 && wait_marker hotplug hotplug-removed 1200 &&
+	   [ "$(marker hotplug hotplug-removed)" = ok ]; then
+		ok "QMP device_del: the guest's driver unbinds, /dev/accel/accel0 goes, QEMU reports DEVICE_DELETED"
+	else
+		not_ok "QMP device_del of the vGPU ($(tail -n 1 "$work/qmp-del.out"); $(marker hotplug hotplug-removed))"
+		show hotplug 20
+	fi
+fi
+wait "$hp_pid"
+finish
