@@ -338,7 +338,11 @@ static int tsr_sysfs_is_tessera(unsigned int minor)
 	target[len] = '\0';
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	return strcmp(base, TSR_DRIVER_NAME) == 0;
+	/*
+	 * tessera_accel on a vGPU; the host back end is an auxiliary driver of
+	 * tessera.ko, whose name may differ: GET_PARAM's device id decides.
+	 */
+	return strncmp(base, "tessera", 7) == 0;
 }
 
 /* Without sysfs: ask DRM_IOCTL_VERSION for the driver's name. */

@@ -67,8 +67,9 @@ enum tsr_param {
  * tsr_open() - open a tessera_accel device
  * @path: a node such as "/dev/accel/accel0", or NULL for the first
  *	/dev/accel/accelN (in N order) that tessera_accel drives: its
- *	/sys/class/accel/accelN/device/driver links to tessera_accel (or, with
- *	no sysfs, DRM_IOCTL_VERSION names a "tessera*" driver) and
+ *	/sys/class/accel/accelN/device/driver links to tessera_accel (or
+ *	another "tessera*" driver: the host back end; with no sysfs,
+ *	DRM_IOCTL_VERSION must name a "tessera*" driver) and
  *	DRM_TESSERA_PARAM_DEVICE_ID answers 0x7e50 or 0x7e51
  * @out: the device, for tsr_close()
  *
