@@ -8,6 +8,8 @@
  *                 (from an operation record only, so that a log replays)
  *   fuzz_ring.c   command rings and batches with their expected verdicts,
  *                 and the submission oracle
+ *   fuzz_bind.c   the vGPU bind interface: bind descriptors and operations,
+ *                 the model of the live bindings and its oracle
  */
 #ifndef TESSERA_VFIO_FUZZ_H
 #define TESSERA_VFIO_FUZZ_H
@@ -68,6 +70,25 @@ struct fz_slot {
 	bool writable;		/* mapped with VFIO_DMA_MAP_FLAG_WRITE */
 };
 
+/* One live binding as the model knows it (tessera_hw.h, "The bind interface"). */
+struct fz_binding {
+	uint64_t dva;
+	uint32_t npages;
+	bool writable;
+	uint64_t *pages;	/* guest DMA addresses, in device-address order */
+};
+
+/* The bind space of a vGPU instance: what the main thread's strict operations know. */
+struct fz_binds {
+	struct fz_binding *b;
+	unsigned int n, cap;
+	uint64_t pages;		/* sum of npages: VF_BIND_PAGES */
+	uint32_t max;		/* VF_BIND_MAX (tessera_mdev.ko max_bindings) */
+	uint64_t pin_limit;	/* max_pinned_mib, in pages */
+	bool status_known;	/* VF_BIND_STATUS/ERR_INDEX are the model's last op's */
+	uint32_t status, err_index;
+};
+
 /* The instance under test and the model of its state. */
 struct fz_state {
 	struct tsr_instance inst;
@@ -92,6 +113,8 @@ struct fz_state {
 	bool ring_std;		/* the ring is the standard one, at FZ_RING_IOVA */
 	uint64_t fence_next;
 	int efd[FZ_NEFD];
+	struct fz_binds binds;	/* vGPU: the live bindings (fuzz_bind.c) */
+	bool memcg_limited;	/* the fuzzer's cgroup has a memory.max: NOMEM is possible */
 	/* concurrency: while any of this runs, the model is not exact */
 	volatile int storm_live;
 	pid_t child;
@@ -146,6 +169,16 @@ enum fz_cov {
 	FZ_COV_COMMANDS,
 	FZ_COV_REJECTS,
 	FZ_COV_CARD_FAULTS,
+	/* bind operations checked, by VF_BIND_STATUS (0, then ERR_OP .. ERR_NOT_BOUND) */
+	FZ_COV_BIND_OK,
+	FZ_COV_BIND_ERR_FIRST,
+	FZ_COV_BIND_ERR_LAST = FZ_COV_BIND_ERR_FIRST + 10,
+	FZ_COV_BIND_LOOSE,	/* bind operations under concurrency (relaxed checks) */
+	FZ_COV_BIND_PROBE,	/* bound pages checked through the card (FILL/COPY) */
+	FZ_COV_BIND_REVOKED,	/* bindings the model dropped on a dma_unmap, confirmed */
+	FZ_COV_BIND_CMDS,	/* planned ring commands using the bind space */
+	FZ_COV_BIND_FILLS,	/* runs up to VF_BIND_MAX bindings or the pin limit */
+	FZ_COV_BIND_VFPGA,	/* vFPGA: bind registers checked inert */
 	FZ_COV_NUM,
 };
 
@@ -196,7 +229,24 @@ uint64_t fz_reg64(uint32_t lo);
 int fz_map(struct fz_task *t, int slot, uint64_t iova, uint64_t size, bool writable);
 int fz_unmap_range(uint64_t iova, uint64_t size, uint64_t *unmapped, int *err);
 
+/* fuzz_bind.c */
+void fz_bind_exec(struct fz_task *t, const struct fz_op *op);
+void fz_bind_forget_all(void);			/* reset, close: every binding gone */
+void fz_bind_unmapped(struct fz_task *t, uint64_t iova, uint64_t size);	/* a mapping went */
+void fz_bind_check(struct fz_task *t, const char *after);	/* VF_BIND_COUNT/PAGES */
+bool fz_bind_reg(uint32_t off);			/* a vGPU bind register */
+bool fz_bind_reg_ok(uint32_t off, uint32_t wrote, uint32_t back);
+void fz_bind_fresh(struct fz_task *t, const char *who);	/* all bind registers 0 */
+void fz_bind_setup(void);
+/* the ring generator's view: ranges in the bind space */
+bool fz_bind_covered(uint64_t addr, uint64_t len, bool write);
+bool fz_bind_pick(uint64_t r, uint64_t len, bool write, unsigned int align, uint64_t *addr);
+uint64_t fz_bind_bad(uint64_t r, uint64_t len, bool write, bool aligned);
+bool fz_bind_writable_run(uint64_t r, uint64_t *dva, uint64_t *len);
+
 /* fuzz_ring.c */
+int fz_ring_run(struct fz_task *t, const struct tessera_cmd *cmds, unsigned int n,
+		const char *what);
 void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int mode);
 int fz_ring_configure(struct fz_task *t, uint64_t base, uint32_t entries);
 int fz_wait_idle(struct fz_task *t, int timeout_ms);

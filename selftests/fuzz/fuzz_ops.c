@@ -37,7 +37,7 @@ enum {
 	OP_BAD_IOCTL, OP_FEATURE, OP_CONTAINER, OP_GROUP, OP_MAP_DMA, OP_UNMAP_DMA,
 	OP_RW, OP_MMAP, OP_CFG_WRITE, OP_REG, OP_RING_CONFIG, OP_SUBMIT, OP_DOORBELL,
 	OP_VF_RESET, OP_EVENTFD, OP_FPGA_LOAD, OP_FPGA_JOB, OP_STORM, OP_FORK,
-	OP_REMOVE, OP_REMOVE_END, OP_REOPEN, OP_CHECK,
+	OP_REMOVE, OP_REMOVE_END, OP_REOPEN, OP_CHECK, OP_BIND,
 	OP_NKINDS
 };
 
@@ -46,7 +46,7 @@ static const char *const op_names[OP_NKINDS] = {
 	"BAD_IOCTL", "FEATURE", "CONTAINER", "GROUP", "MAP_DMA", "UNMAP_DMA",
 	"RW", "MMAP", "CFG_WRITE", "REG", "RING_CONFIG", "SUBMIT", "DOORBELL",
 	"VF_RESET", "EVENTFD", "FPGA_LOAD", "FPGA_JOB", "STORM", "FORK",
-	"REMOVE", "REMOVE_END", "REOPEN", "CHECK",
+	"REMOVE", "REMOVE_END", "REOPEN", "CHECK", "BIND",
 };
 
 const char *fz_op_name(int kind)
@@ -342,6 +342,8 @@ static uint64_t model_unmapped(uint64_t iova, uint64_t size, bool all)
 			    s->iova + s->size - 1 >= s->iova)) {
 			sum += s->size;
 			s->mapped = false;
+			/* the mediator revokes every binding holding a page of it, whole */
+			fz_bind_unmapped(NULL, s->iova, s->size);
 			if (i >= FZ_STD_SLOTS)
 				slot_release_backing(s);
 		}
@@ -696,6 +698,8 @@ static void exec_reset(struct fz_task *t, const struct fz_op *op)
 	fz.ring_entries = 0;
 	if (!t->strict || r < 0)
 		return;
+	fz_bind_forget_all();	/* a device reset drops every binding */
+	fz_bind_check(t, "DEVICE_RESET");
 	fz_checked();
 	if (!fz_sysfs_u64("pinned_pages", &pinned) && pinned)
 		fz_fail(t, "DEVICE_RESET left %" PRIu64 " guest pages pinned", pinned);
@@ -963,8 +967,13 @@ static void exec_group(struct fz_task *t, const struct fz_op *op)
 				if (v != TESSERA_MAGIC)
 					fz_fail(t, "second device fd reads VF_MAGIC 0x%x", v);
 			}
-			if (op->a[1] & 1)
+			if (op->a[1] & 1) {
 				ioctl(r, VFIO_DEVICE_RESET);
+				if (t->strict)
+					fz_bind_forget_all();	/* as any device reset */
+				else
+					fz.dirty = true;
+			}
 			close(r);
 		}
 		break;
@@ -1051,6 +1060,8 @@ static void exec_map_dma(struct fz_task *t, const struct fz_op *op)
 			else if (dummy != s->size)
 				fz_fail(t, "UNMAP_DMA of slot %d unmapped 0x%" PRIx64 " of 0x%" PRIx64,
 					slot, dummy, s->size);
+			fz_bind_unmapped(t, s->iova, s->size);
+			fz_bind_check(t, "UNMAP_DMA of a random slot");
 		}
 		s->mapped = false;
 	}
@@ -1233,6 +1244,7 @@ static void exec_unmap_dma(struct fz_task *t, const struct fz_op *op)
 			fz_fail(t, "UNMAP_DMA [0x%" PRIx64 ", +0x%" PRIx64 ") unmapped 0x%" PRIx64 ", the "
 				"mappings in it hold 0x%" PRIx64, iova, size, done, expect);
 	}
+	fz_bind_check(t, "UNMAP_DMA");
 	if (all) {
 		fz_checked();
 		if (!fz_sysfs_u64("pinned_pages", &pinned) && pinned)
@@ -1339,6 +1351,10 @@ static void exec_rw(struct fz_task *t, const struct fz_op *op)
 		/* valid BAR0 writes of random values stay off the ring registers */
 		if (!want && index == VFIO_PCI_BAR0_REGION_INDEX && off <= TESSERA_VF_RESET + 4 &&
 		    !fz.vfpga && off + len > TESSERA_VF_RING_BASE_LO)
+			return;
+		/* nor on the bind operation: BIND's, with its model */
+		if (!want && index == VFIO_PCI_BAR0_REGION_INDEX && !fz.vfpga &&
+		    off < TESSERA_VF_BIND_OP + 4 && off + len > TESSERA_VF_BIND_OP)
 			return;
 	}
 	if (!want && (op->a[3] & 14) == 2)
@@ -1498,6 +1514,8 @@ static void exec_cfg_write(struct fz_task *t, const struct fz_op *op)
 		fz.ring_std = false;
 		fz.ring_entries = 0;
 		if (t->strict) {
+			fz_bind_forget_all();
+			fz_bind_check(t, "a function-level reset");
 			fz_checked();
 			if (!fz_sysfs_u64("pinned_pages", &pinned) && pinned)
 				fz_fail(t, "function-level reset left %" PRIu64 " pages pinned", pinned);
@@ -1545,8 +1563,8 @@ static void exec_reg(struct fz_task *t, const struct fz_op *op)
 	bool vf = fz.vfpga, known = true;
 	int ret;
 
-	/* the doorbell is DOORBELL's */
-	if (!vf && off == TESSERA_VF_RING_TAIL)
+	/* the doorbell is DOORBELL's, the bind operation BIND's */
+	if (!vf && (off == TESSERA_VF_RING_TAIL || off == TESSERA_VF_BIND_OP))
 		return;
 	ret = fz_reg_wr(off, val);
 	fz_expect(t, ret, -ret, 0, "BAR0 register write");
@@ -1573,7 +1591,8 @@ static void exec_reg(struct fz_task *t, const struct fz_op *op)
 		known = back == (uint32_t)(fz.vram_size >> 32);
 		break;
 	case TESSERA_VF_CAPS:
-		known = back == (vf ? TESSERA_VF_CAP_REGIONS : TESSERA_VF_CAP_ENGINES);
+		known = back == (vf ? TESSERA_VF_CAP_REGIONS :
+				 TESSERA_VF_CAP_ENGINES | TESSERA_VF_CAP_BIND);
 		break;
 	case TESSERA_VF_WEIGHT:
 		known = back == weight0;
@@ -1613,7 +1632,9 @@ static void exec_reg(struct fz_task *t, const struct fz_op *op)
 		known = back == (vf ? (uint32_t)fz.capacity : 0);
 		break;
 	default:
-		if (!vf && off >= 0x60)
+		if (!vf && fz_bind_reg(off))
+			known = fz_bind_reg_ok(off, val, back);
+		else if (!vf && off >= 0x60)
 			known = back == 0;	/* no register there */
 		else if (vf && off >= TESSERA_VF_RGN_REG(fz.regions, 0))
 			known = back == 0;
@@ -1712,6 +1733,7 @@ static void exec_vf_reset(struct fz_task *t, const struct fz_op *op)
 		fz_checked();
 		if (fz_reg(TESSERA_VF_RESET))
 			fz_fail(t, "VF_RESET (write-only) reads non-zero");
+		fz_bind_check(t, "VF_RESET (bindings survive it)");
 	}
 }
 
@@ -2238,6 +2260,7 @@ static void close_instance(void)
 	fz.open = false;
 	fz.ring_std = false;
 	fz.ring_entries = 0;
+	fz_bind_forget_all();	/* the close drops every binding */
 	for (int i = 0; i < FZ_NSLOTS; i++) {
 		fz.slot[i].mapped = false;
 		if (i >= FZ_STD_SLOTS)
@@ -2303,6 +2326,7 @@ static int read_model(struct fz_task *t)
 		fz.max_shadow_bytes = strtoull(buf, NULL, 0) << 10;
 	if (tsr_bar2_map(&fz.inst))
 		fz.inst.bar2 = NULL;
+	fz_bind_setup();
 	(void)path;
 	(void)t;
 	return 0;
@@ -2349,6 +2373,7 @@ static void fresh_checks(struct fz_task *t)
 				f, cs);
 	}
 	bar2_reads_zero(t, "a new instance");
+	fz_bind_fresh(t, "a new instance");
 	fz.fresh = false;
 }
 
@@ -2470,6 +2495,7 @@ static void exec_reopen(struct fz_task *t, const struct fz_op *op)
 			fz.inst.bar2 = NULL;
 		}
 		close(fz.inst.device_fd);
+		fz_bind_forget_all();	/* the last close of the device drops every binding */
 		fd = xioctl(fz.inst.group_fd, VFIO_GROUP_GET_DEVICE_FD, fz.inst.uuid, &err);
 		fz_expect(t, fd, err, 0, "GROUP_GET_DEVICE_FD after closing the device");
 		fz.inst.device_fd = fd;
@@ -2493,6 +2519,7 @@ static void exec_reopen(struct fz_task *t, const struct fz_op *op)
 		fz_checked();
 		if (st)
 			fz_fail(t, "a reopened instance reads VF_STATUS 0x%x, not its reset state", st);
+		fz_bind_check(t, "reopening the instance");
 	}
 	if (!fz.generic && t->strict)
 		bar2_reads_zero(t, "a reopened instance");
@@ -2513,9 +2540,16 @@ static void exec_check(struct fz_task *t, const struct fz_op *op)
 		fz_fail(t, "identity registers changed: magic 0x%x version 0x%x vram 0x%" PRIx64,
 			fz_reg(TESSERA_VF_MAGIC), fz_reg(TESSERA_VF_VERSION),
 			fz_reg64(TESSERA_VF_VRAM_SIZE_LO));
-	v = fz_reg(fz.vfpga ? 0x80 : 0x60 + 4 * (op->a[0] % 0x3e8));
-	if (v)
-		fz_fail(t, "an offset with no register reads 0x%x", v);
+	{
+		uint32_t off = fz.vfpga ? 0x80 : 0x60 + 4 * (op->a[0] % 0x3e8);
+
+		if (!fz.vfpga && fz_bind_reg(off))
+			off += TESSERA_VF_BIND_MAX + 4 - TESSERA_VF_BIND_ADDR_LO;
+		v = fz_reg(off);
+		if (v)
+			fz_fail(t, "offset 0x%x, no register, reads 0x%x", off, v);
+	}
+	fz_bind_check(t, "the operations so far");
 	if (!fz.vfpga && (fz_reg(TESSERA_VF_STATUS) & TESSERA_VF_STATUS_FAULTED))
 		fz_check_card_fault(t, fz_reg(TESSERA_VF_FAULT_CODE), "seen by CHECK");
 	if (fz.fresh)
@@ -2574,6 +2608,14 @@ static void exec_resync(struct fz_task *t, const struct fz_op *op)
 		if (i >= FZ_STD_SLOTS)
 			slot_release_backing(&fz.slot[i]);
 	}
+	/*
+	 * Every binding holds pinned guest pages, and every mapping went: no
+	 * binding is left, whoever made it (threads, a second process, an
+	 * iommufd unmap that failed halfway). The model starts empty.
+	 */
+	fz_bind_forget_all();
+	if (r >= 0)
+		fz_bind_check(t, "UNMAP_DMA of everything");
 	ensure_std_slots(t);
 	fz.ring_std = false;
 	fz.ring_entries = 0;
@@ -2730,7 +2772,7 @@ static const struct weight weights[] = {
 	{ OP_FPGA_LOAD, 3, 90 },	{ OP_FPGA_JOB, 3, 110 },
 	{ OP_STORM, 2, 2 },		{ OP_FORK, 1, 1 },
 	{ OP_REMOVE, 1, 1 },		{ OP_REOPEN, 2, 2 },
-	{ OP_CHECK, 20, 20 },
+	{ OP_CHECK, 20, 20 },		{ OP_BIND, 70, 5 },
 };
 
 /* An operation's weight for this instance: the card's own are not drawn for another mdev. */
@@ -2740,6 +2782,7 @@ static unsigned int op_weight(const struct weight *w)
 		switch (w->kind) {
 		case OP_SUBMIT: case OP_REG: case OP_RING_CONFIG: case OP_DOORBELL:
 		case OP_VF_RESET: case OP_FPGA_LOAD: case OP_FPGA_JOB: case OP_CHECK:
+		case OP_BIND:
 			return 0;
 		default:
 			return w->vgpu;
@@ -2846,6 +2889,7 @@ void fz_exec(struct fz_task *t, const struct fz_op *op)
 	case OP_REMOVE_END: exec_remove_end(t, op); break;
 	case OP_REOPEN: exec_reopen(t, op); break;
 	case OP_CHECK: exec_check(t, op); break;
+	case OP_BIND: fz_bind_exec(t, op); break;
 	default: break;
 	}
 	fz_op_end(t);

@@ -77,6 +77,11 @@ static uint64_t pick_addr(struct gen *g, uint64_t len, bool write, unsigned int 
 	unsigned int sp = g_below(g, write ? 2 : 3);
 	uint64_t base, size, a;
 
+	/* the bind space: live bindings, across adjacent ones (writable ones for a write) */
+	if (fz.binds.n && g_below(g, 4) == 0 && fz_bind_pick(g_rand(g), len, write, align, &a)) {
+		fz_cov(FZ_COV_BIND_CMDS, 1);
+		return a;
+	}
 	if (sp == SP_VRAM && fz.vram_size < (1 << 20))
 		sp = SP_DATA;
 	switch (sp) {
@@ -112,7 +117,13 @@ static void pick_two(struct gen *g, uint64_t len, uint64_t *dst, uint64_t *src, 
 	if (len > half)
 		len = half;
 	*dst = FZ_DATA_IOVA + (g_below(g, half - len + 1) & ~(uint64_t)(align - 1));
-	switch (g_below(g, 3)) {
+	switch (g_below(g, 4)) {
+	case 3:
+		if (fz_bind_pick(g_rand(g), len, false, align, src)) {
+			fz_cov(FZ_COV_BIND_CMDS, 1);
+			break;
+		}
+		/* fall through */
 	case 0:
 		*src = FZ_DATA_IOVA + half + (g_below(g, half - len + 1) & ~(uint64_t)(align - 1));
 		break;
@@ -133,11 +144,22 @@ static void pick_two(struct gen *g, uint64_t len, uint64_t *dst, uint64_t *src, 
  */
 static uint64_t bad_addr_of(struct gen *g, uint64_t len, bool write, bool aligned, uint32_t *code)
 {
-	static const unsigned int cases8[] = { 0, 2, 4, 5, 7, 8 };
-	unsigned int c = aligned ? cases8[g_below(g, write ? 6 : 5)] : g_below(g, write ? 9 : 8);
+	static const unsigned int cases8[] = { 0, 2, 4, 5, 7, 9, 9, 8 };
+	unsigned int c = aligned ? cases8[g_below(g, write ? 8 : 7)] :
+		      g_below(g, write ? 10 : 9);
 
 	*code = CODE(TESSERA_VF_REJECT_RANGE);
+	if (!write && c == 8)
+		c = 9;	/* reading the read-only slot is no flaw */
 	switch (c) {
+	case 9:
+		/*
+		 * The bind space, not bound as needed: past a binding's end,
+		 * never bound, a read-only binding written, across the bind
+		 * base or the guest limit (the model's bindings say which).
+		 */
+		fz_cov(FZ_COV_BIND_CMDS, 1);
+		return fz_bind_bad(g_rand(g), len, write, aligned);
 	case 0:
 		return TESSERA_VF_DVA_GUEST_LIMIT;		/* the host's shadow space */
 	case 1:
@@ -482,16 +504,24 @@ static void hostile_cmd(struct gen *g, struct plan *p, unsigned int depth)
 		memset(c, 0, sizeof(*c));
 		c->opcode = TESSERA_OP_BATCH;
 		c->arg[1] = 1 + g_below(g, 4);
-		switch (g_below(g, 3)) {
+		switch (g_below(g, 4)) {
 		case 0:
 			c->arg[0] = TESSERA_DVA_VRAM_BASE;	/* batches come from guest memory */
 			break;
 		case 1:
 			c->arg[0] = g->hole_mapped ? TESSERA_VF_DVA_GUEST_LIMIT : FZ_HOLE_IOVA;
 			break;
-		default:
+		case 2:
 			c->arg[0] = TESSERA_VF_DVA_GUEST_LIMIT - 64;
 			c->arg[1] = 2;
+			break;
+		default:
+			/* the bind space, bound or not: batches come from guest memory */
+			c->arg[0] = fz.binds.n ? fz.binds.b[g_below(g, fz.binds.n)].dva :
+				    TESSERA_VF_DVA_BIND_BASE + g_below(g, 64) * 64;
+			if (g_below(g, 4) == 0)
+				c->arg[0] = TESSERA_VF_DVA_BIND_BASE - 64;	/* across its base */
+			fz_cov(FZ_COV_BIND_CMDS, 1);
 			break;
 		}
 		/* one nesting too deep is found first */
@@ -862,8 +892,22 @@ static void submit_for_unmap(struct gen *g)
 	c.arg[1] = 65536;
 	c.param = 0x5a5a5a5a;
 	ring_write(tail + 1, &c);
+	/* and a bound range: the unmap revoking it must wait for the card too */
+	memset(&c, 0, sizeof(c));
+	c.opcode = TESSERA_OP_NOP;
+	{
+		uint64_t dva, len;
+
+		if (fz_bind_writable_run(g_rand(g), &dva, &len)) {
+			c.opcode = TESSERA_OP_FILL;
+			c.arg[0] = dva;
+			c.arg[1] = len;
+			c.param = 0xb1b1b1b1;
+		}
+	}
+	ring_write(tail + 2, &c);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	fz_reg_wr(TESSERA_VF_RING_TAIL, (tail + 2) % fz.ring_entries);
+	fz_reg_wr(TESSERA_VF_RING_TAIL, (tail + 3) % fz.ring_entries);
 }
 
 /* Without the strict model: commands of every kind, one doorbell, no checks. */
@@ -924,6 +968,121 @@ static const char *verdict_name(int v)
 	return v == V_ACCEPT ? "valid" : v == V_REJECT ? "must be refused" : "of unknown verdict";
 }
 
+/*
+ * The known state a checked submission starts from: the standard mappings
+ * and ring, idle, unfaulted. 0 when there; else the main loop
+ * resynchronises first (or the state was not reached this time).
+ */
+static int ring_ready(struct fz_task *t, uint64_t subseed)
+{
+	unsigned int i;
+	uint32_t st;
+
+	for (i = FZ_STD_SLOTS; i < FZ_NSLOTS; i++)
+		if (fz.slot[i].mapped && fz.slot[i].iova < FZ_HOLE_IOVA + FZ_HOLE_BYTES &&
+		    fz.slot[i].iova + fz.slot[i].size > FZ_RING_IOVA)
+			break;
+	if (i < FZ_NSLOTS || !fz.slot[0].mapped || !fz.slot[1].mapped || !fz.slot[2].mapped ||
+	    !fz.slot[3].mapped) {
+		fz.dirty = true;	/* the main loop resynchronises first */
+		return 1;
+	}
+	if (!fz.ring_std || fz_reg64(TESSERA_VF_RING_BASE_LO) != FZ_RING_IOVA ||
+	    fz_reg(TESSERA_VF_RING_SIZE) != fz.ring_entries ||
+	    !(fz_reg(TESSERA_VF_STATUS) & TESSERA_VF_STATUS_ENABLED)) {
+		static const uint32_t sizes[] = { 16, 64, 64, 256, 1024, 4096 };
+		uint32_t es = sizes[subseed % 6];
+
+		if (es > fz.max_entries)
+			es = fz.max_entries;
+		if (fz_ring_configure(t, FZ_RING_IOVA, es))
+			return 1;
+	}
+	st = fz_reg(TESSERA_VF_STATUS);
+	if (st & TESSERA_VF_STATUS_FAULTED) {
+		fz_check_card_fault(t, fz_reg(TESSERA_VF_FAULT_CODE), "left by earlier work");
+		fz_reg_wr(TESSERA_VF_RESET, 1);
+	}
+	if (fz_wait_idle(t, 20000) < 0) {
+		fz_fail(t, "the ring never went idle: status 0x%x head %u tail %u",
+			fz_reg(TESSERA_VF_STATUS), fz_reg(TESSERA_VF_RING_HEAD),
+			fz_reg(TESSERA_VF_RING_TAIL));
+		return 1;
+	}
+	st = fz_reg(TESSERA_VF_STATUS);
+	if (st & TESSERA_VF_STATUS_FAULTED) {
+		/* a late fault of the work before the reset: start over next time */
+		fz_reg_wr(TESSERA_VF_RESET, 1);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Runs @n commands the model says are valid, then the marker FENCE: each
+ * must run, none be refused or fault. 0 when they ran; nonzero when the
+ * known state could not be reached or the run failed (a violation).
+ */
+int fz_ring_run(struct fz_task *t, const struct tessera_cmd *cmds, unsigned int n,
+		const char *what)
+{
+	uint32_t e, tail0, st, i;
+	uint64_t v, fence, marker;
+	volatile uint64_t *mk;
+	int w;
+
+	if (fz.vfpga || !t->strict || ring_ready(t, n))
+		return -1;
+	e = fz.ring_entries;
+	if (n + 2 > e)
+		return -1;
+	tail0 = fz_reg(TESSERA_VF_RING_TAIL);
+	v = (1ull << 63) | (0x5bull << 48) | ++fz.fence_next;
+	mk = (volatile uint64_t *)((uint8_t *)fz.slot[1].va + (FZ_MARKER_IOVA - FZ_DATA_IOVA));
+	*mk = 0;
+	for (i = 0; i < n; i++)
+		ring_write(tail0 + i, &cmds[i]);
+	{
+		struct tessera_cmd m;
+
+		memset(&m, 0, sizeof(m));
+		m.opcode = TESSERA_OP_FENCE;
+		m.arg[0] = FZ_MARKER_IOVA;
+		m.arg[1] = v;
+		ring_write(tail0 + n, &m);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	fz_reg_wr(TESSERA_VF_RING_TAIL, (tail0 + n + 1) % e);
+	w = fz_wait_idle(t, 20000);
+	st = fz_reg(TESSERA_VF_STATUS);
+	fence = fz_reg64(TESSERA_VF_FENCE_LO);
+	marker = *mk;
+	fz_checked();
+	fz_cov(FZ_COV_RING, 1);
+	if (w < 0) {
+		fz_fail(t, "%s: %u commands never settled (status 0x%x)", what, n + 1, st);
+		return -1;
+	}
+	if (st & TESSERA_VF_STATUS_FAULTED) {
+		uint32_t code = fz_reg(TESSERA_VF_FAULT_CODE), k = (fz_reg(TESSERA_VF_FAULT_INDEX) - tail0) % e;
+
+		fz_fail(t, "%s: valid commands refused or faulted: 0x%x at entry %u of %u (opcode 0x%x "
+			"arg0 0x%llx arg1 0x%llx), address 0x%" PRIx64, what, code, k, n + 1,
+			k < n ? cmds[k].opcode : TESSERA_OP_FENCE,
+			k < n ? (unsigned long long)cmds[k].arg[0] : 0ull,
+			k < n ? (unsigned long long)cmds[k].arg[1] : 0ull,
+			fz_reg64(TESSERA_VF_FAULT_ADDR_LO));
+		return -1;
+	}
+	if (fence != v || marker != v) {
+		fz_fail(t, "%s: ran without a fault but the marker FENCE 0x%" PRIx64 " reads 0x%" PRIx64
+			" in VF_FENCE and 0x%" PRIx64 " in memory", what, v, fence, marker);
+		return -1;
+	}
+	fz_cov(FZ_COV_RING_RAN, 1);
+	return 0;
+}
+
 void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int mode)
 {
 	struct plan plan[64];
@@ -951,16 +1110,8 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 		return;
 	}
 
-	/* the known state: standard mappings and ring, idle, unfaulted */
-	for (i = FZ_STD_SLOTS; i < FZ_NSLOTS; i++)
-		if (fz.slot[i].mapped && fz.slot[i].iova < FZ_HOLE_IOVA + FZ_HOLE_BYTES &&
-		    fz.slot[i].iova + fz.slot[i].size > FZ_RING_IOVA)
-			break;
-	if (i < FZ_NSLOTS || !fz.slot[0].mapped || !fz.slot[1].mapped || !fz.slot[2].mapped ||
-	    !fz.slot[3].mapped) {
-		fz.dirty = true;	/* the main loop resynchronises first */
+	if (ring_ready(t, subseed))
 		return;
-	}
 	g.hole_mapped = false;
 	for (i = FZ_STD_SLOTS; i < FZ_NSLOTS; i++) {
 		const struct fz_slot *s = &fz.slot[i];
@@ -968,34 +1119,6 @@ void fz_submit(struct fz_task *t, uint64_t subseed, unsigned int n, unsigned int
 		if (s->mapped && s->iova < FZ_HOLE_IOVA + FZ_HOLE_BYTES &&
 		    s->iova + s->size - 1 >= FZ_HOLE_IOVA)
 			g.hole_mapped = true;
-	}
-	if (!fz.ring_std || fz_reg64(TESSERA_VF_RING_BASE_LO) != FZ_RING_IOVA ||
-	    fz_reg(TESSERA_VF_RING_SIZE) != fz.ring_entries ||
-	    !(fz_reg(TESSERA_VF_STATUS) & TESSERA_VF_STATUS_ENABLED)) {
-		static const uint32_t sizes[] = { 16, 64, 64, 256, 1024, 4096 };
-		uint32_t es = sizes[subseed % 6];
-
-		if (es > fz.max_entries)
-			es = fz.max_entries;
-		if (fz_ring_configure(t, FZ_RING_IOVA, es))
-			return;
-	}
-	st = fz_reg(TESSERA_VF_STATUS);
-	if (st & TESSERA_VF_STATUS_FAULTED) {
-		fz_check_card_fault(t, fz_reg(TESSERA_VF_FAULT_CODE), "left by earlier work");
-		fz_reg_wr(TESSERA_VF_RESET, 1);
-	}
-	if (fz_wait_idle(t, 20000) < 0) {
-		fz_fail(t, "the ring never went idle: status 0x%x head %u tail %u",
-			fz_reg(TESSERA_VF_STATUS), fz_reg(TESSERA_VF_RING_HEAD),
-			fz_reg(TESSERA_VF_RING_TAIL));
-		return;
-	}
-	st = fz_reg(TESSERA_VF_STATUS);
-	if (st & TESSERA_VF_STATUS_FAULTED) {
-		/* a late fault of the work before the reset: start over next time */
-		fz_reg_wr(TESSERA_VF_RESET, 1);
-		return;
 	}
 	if (mode == FZ_SUBMIT_UNMAP) {
 		submit_for_unmap(&g);

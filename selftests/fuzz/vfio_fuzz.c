@@ -654,12 +654,34 @@ static void print_coverage(void)
 	size_t len = 0;
 	int k;
 
+	static const char *const bind_names[] = {
+		"OP", "DESC", "RESERVED", "RANGE", "OVERLAP", "PAGE", "TOO_MANY", "PIN_LIMIT",
+		"MEMLOCK", "NOMEM", "NOT_BOUND",
+	};
+	char bind[512];
+	size_t bl;
+	uint64_t bsum = c[FZ_COV_BIND_OK];
+
+	for (k = 0; k <= FZ_COV_BIND_ERR_LAST - FZ_COV_BIND_ERR_FIRST; k++)
+		bsum += c[FZ_COV_BIND_ERR_FIRST + k];
+	bl = snprintf(bind, sizeof(bind), "bind ops checked %" PRIu64 " (0=%" PRIu64, bsum,
+		      c[FZ_COV_BIND_OK]);
+	for (k = 0; k <= FZ_COV_BIND_ERR_LAST - FZ_COV_BIND_ERR_FIRST && bl < sizeof(bind); k++)
+		bl += snprintf(bind + bl, sizeof(bind) - bl, " %s=%" PRIu64, bind_names[k],
+			       c[FZ_COV_BIND_ERR_FIRST + k]);
+	if (bl < sizeof(bind))
+		snprintf(bind + bl, sizeof(bind) - bl, "; relaxed %" PRIu64 "), bound pages probed "
+			 "through the card %" PRIu64 ", bindings revoked by dma_unmap %" PRIu64
+			 ", fills to TOO_MANY/PIN_LIMIT %" PRIu64 ", ring commands on the bind space %"
+			 PRIu64 ", vFPGA bind checks %" PRIu64, c[FZ_COV_BIND_LOOSE],
+			 c[FZ_COV_BIND_PROBE], c[FZ_COV_BIND_REVOKED], c[FZ_COV_BIND_FILLS],
+			 c[FZ_COV_BIND_CMDS], c[FZ_COV_BIND_VFPGA]);
 	printf("# vfio_fuzz: strict operations %" PRIu64 "; rings checked %" PRIu64 " (refused as the "
 	       "spec says %" PRIu64 ", ran to the marker %" PRIu64 ", unknown verdicts faulted %" PRIu64
 	       ", past the trap budget %" PRIu64 "); vFPGA loads checked %" PRIu64 ", jobs checked %"
-	       PRIu64 "\n", c[FZ_COV_STRICT], c[FZ_COV_RING], c[FZ_COV_RING_REFUSED],
+	       PRIu64 "; %s\n", c[FZ_COV_STRICT], c[FZ_COV_RING], c[FZ_COV_RING_REFUSED],
 	       c[FZ_COV_RING_RAN], c[FZ_COV_RING_FAULT], c[FZ_COV_RING_TRAP_LIMIT], c[FZ_COV_LOAD],
-	       c[FZ_COV_JOB]);
+	       c[FZ_COV_JOB], bind);
 	printf("# vfio_fuzz: the mediator counted doorbells %" PRIu64 ", commands accepted %" PRIu64
 	       ", rejects %" PRIu64 ", card faults %" PRIu64 "\n", c[FZ_COV_DOORBELLS],
 	       c[FZ_COV_COMMANDS], c[FZ_COV_REJECTS], c[FZ_COV_CARD_FAULTS]);
