@@ -120,6 +120,33 @@ lint_build()
 
 lint_build w1 "module builds with W=1 without warnings" W=1
 lint_build sparse "sparse (C=2) reports nothing on the module" C=2
+
+# tessera_accel.ko against an older 6.12.N whose DRM scheduler API takes
+# positional arguments (6.12.117 has the backported struct
+# drm_sched_init_args): its compile probe must choose that API, and the
+# build stay warning-free.
+old_kver=${TESSERA_KVER_OLD:-6.12.95+deb12-amd64}
+if old_root=$(TESSERA_KVER=$old_kver "$top/scripts/fetch-kernel.sh" --headers 2>"$cache/fetch-old.log"); then
+	main_kdir=$kdir
+	kdir=$old_root/usr/src/linux-headers-$old_kver
+	lint_build "w1-$old_kver" "the modules build with W=1 against Debian's $old_kver headers too" W=1
+	kdir=$main_kdir
+	compat=$cache/w1-$old_kver/drivers/tessera/accel/tessera_accel_compat.h
+	n=$((n + 1))
+	if grep -q 'no TESSERA_ACCEL_HAVE_SCHED_INIT_ARGS' "$compat" 2>/dev/null &&
+	   grep -q 'define TESSERA_ACCEL_HAVE_SCHED_INIT_ARGS' \
+		"$cache/w1/drivers/tessera/accel/tessera_accel_compat.h" 2>/dev/null; then
+		echo "ok $n - the compile probe picks drm_sched_init_args on $kver and positional arguments on $old_kver"
+	else
+		echo "not ok $n - the compile probe's choice on $kver and $old_kver (accel/tessera_accel_compat.h)"
+		failed=1
+	fi
+else
+	n=$((n + 1))
+	echo "not ok $n - Debian's $old_kver headers (scripts/fetch-kernel.sh --headers)"
+	sed 's/^/# /' "$cache/fetch-old.log" | tail -n 5
+	failed=1
+fi
 layer_objs=
 [ "$(cat "$cache/w1.status" 2>/dev/null)" = 0 ] && layer_objs=$cache/w1
 "$top/scripts/lint-layers.sh" $((n + 1)) $layer_objs || failed=1
