@@ -38,7 +38,8 @@ struct tessera_mmu;
 
 /*
  * The auxiliary device the card creates for each kind of client, named
- * "tessera.<kind>.<id>": the mediator binds to "tessera.mdev". Its parent
+ * "tessera.<kind>.<id>": the mediator binds to "tessera.mdev", the host
+ * node (tessera_accel_host.ko) to "tessera.accel". Its parent
  * is the card's PCI device, on which clients make DMA mappings and
  * register what user space names by PCI address (the mdev parent).
  */

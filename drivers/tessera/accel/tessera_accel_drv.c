@@ -298,6 +298,7 @@ void *tessera_accel_alloc(struct device *parent, size_t size, size_t offset)
 	atomic64_set(&adev->resets, 0);
 	return container;
 }
+EXPORT_SYMBOL_NS_GPL(tessera_accel_alloc, TESSERA_ACCEL);
 
 static void tessera_accel_mm_fini(struct drm_device *drm, void *data)
 {
@@ -340,6 +341,7 @@ int tessera_accel_register(struct tessera_accel_device *adev)
 		return ret;
 	return drm_dev_register(&adev->drm, 0);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_accel_register, TESSERA_ACCEL);
 
 /**
  * tessera_accel_unplug() - the device is going
@@ -359,3 +361,4 @@ void tessera_accel_unplug(struct tessera_accel_device *adev)
 		drm_warn(&adev->drm, "%d jobs still wait for their dependencies\n",
 			 atomic_read(&adev->jobs_alive));
 }
+EXPORT_SYMBOL_NS_GPL(tessera_accel_unplug, TESSERA_ACCEL);

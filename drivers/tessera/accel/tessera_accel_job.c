@@ -170,6 +170,7 @@ void tessera_accel_signal(struct tessera_accel_device *adev)
 	tessera_accel_signal_locked(adev);
 	spin_unlock_irqrestore(&adev->fence_lock, flags);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_accel_signal, TESSERA_ACCEL);
 
 /**
  * tessera_accel_fault() - the device's context stopped on a fault
@@ -182,6 +183,7 @@ void tessera_accel_fault(struct tessera_accel_device *adev)
 {
 	queue_work(adev->reset_wq, &adev->fault_work);
 }
+EXPORT_SYMBOL_NS_GPL(tessera_accel_fault, TESSERA_ACCEL);
 
 /* The in-flight job whose ring entries hold @index; else the oldest one. */
 static struct tessera_accel_job *tessera_accel_find_job_locked(struct tessera_accel_device *adev,

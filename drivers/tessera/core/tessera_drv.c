@@ -5,7 +5,8 @@
  * Probe is a ladder: PCI and BARs, identity and capabilities, MSI-X, then
  * device memory, contexts, scheduler, regions, engine/region interrupts,
  * debugfs and last the clients' auxiliary devices (the mediator binds to
- * "tessera.mdev" and registers the mdev parent). Remove walks the same
+ * "tessera.mdev" and registers the mdev parent; the host node, in
+ * tessera_accel_host.ko, to "tessera.accel"). Remove walks the same
  * ladder down: deleting a client's auxiliary device returns once its
  * driver has let go of everything it held, so nothing above the core is
  * left when the core goes.
@@ -211,12 +212,19 @@ static int tessera_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = PTR_ERR(tdev->mdev_client);
 		goto err_debugfs;
 	}
+	tdev->accel_client = tessera_client_add(tdev, "accel");
+	if (IS_ERR(tdev->accel_client)) {
+		ret = PTR_ERR(tdev->accel_client);
+		goto err_mdev_client;
+	}
 
 	dev_info(dev, "Tessera card: %u contexts, %u engines, %u regions, %llu MiB device memory (%llu MiB for instances)\n",
 		 tdev->info.num_contexts, tdev->info.num_engines, tdev->info.num_regions,
 		 tdev->info.vram_size >> 20, tdev->info.vram_usable >> 20);
 	return 0;
 
+err_mdev_client:
+	tessera_client_del(tdev->mdev_client);
 err_debugfs:
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);
@@ -239,6 +247,7 @@ static void tessera_remove(struct pci_dev *pdev)
 {
 	struct tessera_device *tdev = pci_get_drvdata(pdev);
 
+	tessera_client_del(tdev->accel_client);
 	tessera_client_del(tdev->mdev_client);
 	tessera_debugfs_fini(tdev);
 	free_irq(pci_irq_vector(pdev, TESSERA_VEC_REGIONS), tdev);

@@ -54,6 +54,7 @@ struct tessera_regions {
  * @regions: who holds each reconfigurable region
  * @debugfs: this card's debugfs folder
  * @mdev_client: the mediator's auxiliary device, while the card is bound
+ * @accel_client: the host node's auxiliary device (tessera_accel_host.ko)
  */
 struct tessera_device {
 	struct pci_dev *pdev;
@@ -66,6 +67,7 @@ struct tessera_device {
 	struct tessera_regions regions;
 	struct dentry *debugfs;
 	struct tessera_client_dev *mdev_client;
+	struct tessera_client_dev *accel_client;
 };
 
 static inline u32 tessera_rd(struct tessera_device *tdev, u32 off)
