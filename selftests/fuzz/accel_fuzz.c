@@ -1807,6 +1807,8 @@ static void write_cmds(struct file *fl, uint64_t off, const struct tessera_cmd *
 	struct bo *cb = &fl->bo[fl->cmd];
 
 	memcpy(cb->map + off, cmds, (size_t)n * TESSERA_CMD_SIZE);
+	/* The model too: no command may write it (it is never listed). */
+	memcpy(cb->shadow + off, cmds, (size_t)n * TESSERA_CMD_SIZE);
 }
 
 /* Record a job SUBMIT accepted. */
