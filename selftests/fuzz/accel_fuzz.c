@@ -1898,7 +1898,7 @@ static void make_room(struct ctx *c, int f)
 		drain_file(c, f);
 }
 
-static uint8_t *bad_page;	/* a page followed by an unmapped one */
+static uint8_t *bad_page;	/* a page followed by an inaccessible one */
 
 static uint64_t bad_pointer(struct ctx *c)
 {
@@ -2978,7 +2978,8 @@ int main(int argc, char **argv)
 
 	verified_map = calloc(1, VERIFIED_BITS / 8);
 	bad_page = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(bad_page + PAGE, PAGE);
+	/* PROT_NONE, not unmapped: no later mmap() may land there. */
+	mprotect(bad_page + PAGE, PAGE, PROT_NONE);
 	for (t = 0; t <= opt.threads; t++) {
 		ctxs[t] = calloc(1, sizeof(struct ctx));
 		seed_ctx(ctxs[t], opt.seed, t);
