@@ -43,6 +43,8 @@ struct opts {
 	bool verbose;
 	double timeout_s;	/* < 0: not given */
 	long long hang_us;	/* < 0: no --hang */
+	bool busy_ns;		/* --busy-ns: print the device's busy time only */
+	long long busy_load_us;	/* < 0: no --busy-load */
 };
 
 /*
@@ -84,6 +86,11 @@ static void usage(FILE *f)
 "      --hang US       instead: one BUSY command of US microseconds (at most\n"
 "                      %llu), which the host's watchdog is expected to stop:\n"
 "                      success if the job comes back with -ETIMEDOUT or -EIO\n"
+"      --busy-load US  instead: COUNT jobs of one BUSY of US microseconds each,\n"
+"                      DEPTH in flight: load that keeps the card, not the\n"
+"                      CPU, busy; each job's FENCE and error are checked\n"
+"      --busy-ns       instead: print the card time the device's context has\n"
+"                      run so far (DRM_TESSERA_PARAM_BUSY_NS), in ns\n"
 "  -v, --verbose       a line per job\n"
 "  -h, --help          this text\n"
 "\n"
@@ -147,7 +154,8 @@ static uint32_t parse_dim(const char *s, const char *what)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_SEED = 256, OPT_CHECK, OPT_ROUNDS, OPT_SYNCOBJ, OPT_TIMEOUT, OPT_HANG };
+	enum { OPT_SEED = 256, OPT_CHECK, OPT_ROUNDS, OPT_SYNCOBJ, OPT_TIMEOUT, OPT_HANG,
+	       OPT_BUSY_NS, OPT_BUSY_LOAD };
 	static const struct option longopts[] = {
 		{ "device",  required_argument, NULL, 'd' },
 		{ "size",    required_argument, NULL, 'n' },
@@ -159,6 +167,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "syncobj", no_argument,       NULL, OPT_SYNCOBJ },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "hang",    required_argument, NULL, OPT_HANG },
+		{ "busy-ns", no_argument,       NULL, OPT_BUSY_NS },
+		{ "busy-load", required_argument, NULL, OPT_BUSY_LOAD },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -170,6 +180,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){
 		.m = 256, .n = 256, .k = 256, .count = 8, .depth = 2, .seed = 1,
 		.check = TSR_CHECK_FREIVALDS, .rounds = 2, .timeout_s = -1, .hang_us = -1,
+		.busy_load_us = -1,
 	};
 	while ((c = getopt_long(argc, argv, "d:n:m:k:N:c:q:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -231,6 +242,14 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_u64(optarg, TSR_MAX_BUSY_US, &v))
 				die_usage("--hang %s: microseconds, at most 10000000", optarg);
 			o->hang_us = (long long)v;
+			break;
+		case OPT_BUSY_NS:
+			o->busy_ns = true;
+			break;
+		case OPT_BUSY_LOAD:
+			if (parse_u64(optarg, TSR_MAX_BUSY_US, &v) || !v)
+				die_usage("--busy-load %s: microseconds, 1 to 10000000", optarg);
+			o->busy_load_us = (long long)v;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -323,6 +342,66 @@ static int run_hang(struct tsr_dev *dev, const struct opts *o)
 out:
 	tsr_cmdbuf_free(cb);
 	tsr_bo_free(bo);
+	return status;
+}
+
+/* --busy-load: BUSY jobs, each fencing its number into its slot's BO. */
+static int run_busy_load(struct tsr_dev *dev, const struct opts *o)
+{
+	double timeout = o->timeout_s > 0 ? o->timeout_s : 2 * o->busy_load_us / 1e6 * o->depth + 60;
+	uint64_t busy0 = param(dev, TSR_PARAM_BUSY_NS), busy1;
+	struct tsr_cmdbuf *cb[1024] = { NULL };
+	struct tsr_bo *bo[1024] = { NULL };
+	unsigned long job, fenced = 0, errors = 0, done;
+	unsigned int d = o->depth, i;
+	int status = 0, job_error;
+	double t0 = now_s();
+
+	for (i = 0; i < d; i++) {
+		if (tsr_bo_alloc(dev, 4096, 0, &bo[i]) || tsr_cmdbuf_new(dev, 2, &cb[i])) {
+			lib_error("setting up the load");
+			status = EXIT_SETUP;
+			goto out;
+		}
+	}
+	/* Job j uses slot j % depth; its slot's previous job is waited for first. */
+	for (job = 0; job < o->count + d; job++) {
+		i = job % d;
+		if (job >= d) {
+			done = job - d;
+			if (tsr_bo_wait(bo[i], timeout_ns(timeout), &job_error)) {
+				lib_error("waiting for a BUSY job");
+				status = EXIT_JOB;
+				goto out;
+			}
+			if (job_error)
+				errors++;
+			else if (*(volatile uint64_t *)bo[i]->cpu == done + 1)
+				fenced++;
+		}
+		if (job >= o->count)
+			continue;
+		tsr_cmdbuf_reset(cb[i]);
+		if (tsr_cmd_busy(cb[i], (uint64_t)o->busy_load_us) ||
+		    tsr_cmd_fence(cb[i], bo[i], 0, job + 1) || tsr_submit(cb[i], NULL, 0, 0)) {
+			lib_error("submit");
+			status = EXIT_SETUP;
+			goto out;
+		}
+	}
+	busy1 = param(dev, TSR_PARAM_BUSY_NS);
+	printf("%s: %lu BUSY jobs of %lld us on %s (%s): %lu fenced, %lu errors, %.2f s, busy %" PRIu64 " ns\n",
+	       prog, o->count, o->busy_load_us, tsr_dev_path(dev),
+	       tsr_backend_name(tsr_dev_backend(dev)), fenced, errors, now_s() - t0, busy1 - busy0);
+	if (errors)
+		status = EXIT_JOB;
+	else if (fenced != o->count)
+		status = EXIT_WRONG;
+out:
+	for (i = 0; i < d; i++) {
+		tsr_cmdbuf_free(cb[i]);
+		tsr_bo_free(bo[i]);
+	}
 	return status;
 }
 
@@ -523,6 +602,22 @@ int main(int argc, char **argv)
 	if (tsr_open(o.device, &dev)) {
 		fprintf(stderr, "%s: %s\n", prog, tsr_last_error());
 		return EXIT_SETUP;
+	}
+	if (o.busy_ns) {
+		uint64_t busy;
+
+		status = tsr_get_param(dev, TSR_PARAM_BUSY_NS, &busy) ? EXIT_SETUP : 0;
+		if (status)
+			fprintf(stderr, "%s: %s\n", prog, tsr_last_error());
+		else
+			printf("%" PRIu64 "\n", busy);
+		tsr_close(dev);
+		return status;
+	}
+	if (o.busy_load_us >= 0) {
+		status = run_busy_load(dev, &o);
+		tsr_close(dev);
+		return status;
 	}
 	if (o.hang_us >= 0) {
 		status = run_hang(dev, &o);

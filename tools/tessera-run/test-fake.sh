@@ -49,6 +49,8 @@ t 1 "WRONG: C\[32\]\[21\]" "one wrong element, full" -- FAKE_ACCEL_WRONG=0 -- "$
 t 2 "job error -EIO" "a job error" -- FAKE_ACCEL_FAULT=1 -- "${d[@]}" -n 32 -c 4
 t 0 "-ETIMEDOUT .*as expected" "--hang, the watchdog fires" -- FAKE_ACCEL_WATCHDOG=1 -- "${d[@]}" --hang 5000000
 t 1 "without an error" "--hang, nothing stops it" -- -- "${d[@]}" --hang 5000000
+t 0 "7 BUSY jobs of 100 us .*: 7 fenced, 0 errors" "--busy-load, 3 in flight" -- -- "${d[@]}" --busy-load 100 -c 7 -q 3
+t 2 "7 BUSY jobs of 100 us .*: 6 fenced, 1 errors" "--busy-load, a job fails" -- FAKE_ACCEL_FAULT=4 -- "${d[@]}" --busy-load 100 -c 7 -q 3
 t 3 "not a tessera_accel node" "not an accel node" -- -- -d /dev/null
 t 3 "a size from 1 to 2048" "bad size" -- -- "${d[@]}" -n 4096
 t 3 "freivalds, full or none" "bad --check" -- -- "${d[@]}" --check maybe
