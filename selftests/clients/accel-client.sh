@@ -7,7 +7,9 @@
 #
 #   selftests/clients/accel-client.sh
 #
-# Environment: ACCEL_INITRAMFS (default .cache/nested/accel-initramfs.cpio.gz),
+# Environment: ACCEL_KO, ACCEL_HOST_KO (the modules for the card's host node),
+# TESSERA_RUN (tessera-run for the host), ACCEL_INITRAMFS (default
+# .cache/nested/accel-initramfs.cpio.gz),
 # NESTED_KERNEL (default Debian's vmlinuz), TSR_IOMMUFD (1: QEMU takes the
 # device through -object iommufd).
 set -uo pipefail
@@ -61,6 +63,31 @@ new_instance()
 }
 inst_stat() { cat "/sys/bus/mdev/devices/$1/tessera/$2"; }
 
+# guest_wait NAME PID: QEMU's status, or 124 after 300 s, when the test
+# host's view of the stuck QEMU (its threads' kernel stacks, blocked tasks)
+# goes into the log before it is killed.
+guest_wait()
+{
+	local left=3000 t
+
+	while kill -0 "$2" 2>/dev/null && [ "$left" -gt 0 ]; do
+		left=$((left - 1))
+		sleep 0.1
+	done
+	if kill -0 "$2" 2>/dev/null; then
+		echo "# $1: QEMU (pid $2) still running after 300 s; its threads in the test host's kernel:"
+		for t in /proc/"$2"/task/*; do
+			echo "#   thread $(basename "$t") $(cat "$t/comm" 2>/dev/null): $(tr '\n' ' ' < "$t/stack" 2>/dev/null)"
+		done
+		echo w > /proc/sysrq-trigger 2>/dev/null
+		dmesg | tail -n 40 | sed 's/^/#   dmesg: /'
+		kill -9 "$2"
+		wait "$2" 2>/dev/null
+		return 124
+	fi
+	wait "$2"
+}
+
 # boot NAME UUID APPEND...: one nested guest under KVM on instance UUID,
 # its console in $work/NAME.out; returns QEMU's status.
 boot()
@@ -73,11 +100,12 @@ boot()
 		vfio=(-object "iommufd,id=iommufd0"
 		      -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,iommufd=iommufd0")
 	fi
-	timeout -k 5 600 "$qemu" -accel kvm -machine q35 -m 512M -smp 1 \
+	"$qemu" -accel kvm -machine q35 -m 512M -smp 1 \
 		-nographic -no-reboot -nic none -vga none \
 		-kernel "$kernel" -initrd "$initramfs" \
 		-append "console=ttyS0 quiet panic=-1 $*" \
-		"${vfio[@]}" </dev/null >"$work/$name.out" 2>&1
+		"${vfio[@]}" </dev/null >"$work/$name.out" 2>&1 &
+	guest_wait "$name" $!
 }
 # marker NAME STEP: the rest of the guest's first "TESSERA-ACCEL STEP ..."
 # line; has NAME STEP: whether there is one.
@@ -91,6 +119,67 @@ for f in "$kernel" "$initramfs"; do
 		finish
 	fi
 done
+
+# booted_alone NAME PID: wait until guest NAME's driver is up (or it exited)
+# before another guest boots. Two nested guests booting at once under the
+# test host's emulated SVM have hung (one stuck after "Booting from ROM"
+# for minutes) and once panicked the test host in KVM's shutdown
+# interception ("corrupted stack end"), before either loaded a driver.
+booted_alone()
+{
+	local left=3000
+
+	while ! has "$1" probe && kill -0 "$2" 2>/dev/null && [ "$left" -gt 0 ]; do
+		left=$((left - 1))
+		sleep 0.1
+	done
+}
+# khugepaged scanning the nested guests' memory, slowed down by TCG, took
+# one test host CPU for over a minute (soft lockup) while a guest booted.
+echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+
+# ---- the card's own node, on the host ----
+# host_node_load: Debian's DRM modules, tessera_accel.ko and
+# tessera_accel_host.ko with host_weight 2; its node's path in $host_node.
+host_node_load()
+{
+	local d
+
+	modprobe drm_shmem_helper && modprobe gpu-sched &&
+		{ grep -q '^tessera_accel ' /proc/modules || insmod "$ACCEL_KO"; } &&
+		insmod "$ACCEL_HOST_KO" host_weight=2 || return 1
+	host_node=
+	for d in /sys/class/accel/accel*; do
+		[ "$(basename "$(readlink "$d/device/driver")")" = tessera_accel_host.host ] &&
+			host_node=/dev/accel/$(basename "$d")
+	done
+	[ -n "$host_node" ] && [ -c "$host_node" ]
+}
+avail8=$(cat "/sys/class/mdev_bus/$parent/mdev_supported_types/tessera-vgpu-8/available_instances")
+if host_node_load; then
+	now8=$(cat "/sys/class/mdev_bus/$parent/mdev_supported_types/tessera-vgpu-8/available_instances")
+	if [ "$now8" = $((avail8 - 1)) ]; then
+		ok "the host node ($host_node) takes one of the card's contexts: tessera-vgpu-8 available $avail8 -> $now8"
+	else
+		not_ok "the host node takes one context (tessera-vgpu-8 available $avail8 -> $now8)"
+	fi
+	if "$TESSERA_RUN" -d "$host_node" -n 256 -c 4 >"$work/host.out" 2>&1 &&
+	   "$TESSERA_RUN" -d "$host_node" -n 1024 -c 2 >>"$work/host.out" 2>&1; then
+		ok "tessera-run on the host node: GEMMs 256 and 1024 check out ($(tail -n 1 "$work/host.out"))"
+	else
+		not_ok "tessera-run on the host node"
+		sed 's/^/# /' "$work/host.out"
+	fi
+	if rmmod tessera_accel_host &&
+	   [ "$(cat "/sys/class/mdev_bus/$parent/mdev_supported_types/tessera-vgpu-8/available_instances")" = "$avail8" ]; then
+		ok "rmmod tessera_accel_host gives the context back (tessera-vgpu-8 available $avail8)"
+	else
+		not_ok "rmmod tessera_accel_host gives the context back"
+	fi
+else
+	not_ok "the host node loads (Debian's DRM modules, $ACCEL_KO, $ACCEL_HOST_KO)"
+	dmesg | tail -n 10 | sed 's/^/# /'
+fi
 
 # ---- GEMMs in a VM, completions by interrupt ----
 if ! new_instance a; then
@@ -109,7 +198,7 @@ else
 	show gemm 40
 fi
 for size in 256 512 1024; do
-	line=$(marker gemm "$size")
+	line=$(marker gemm "gemm $size")
 	read -r _ st _ before after <<< "${line:-x 99 x 0 0}"
 	if [ "$st" = 0 ] && [ "$after" -gt "$before" ]; then
 		ok "guest: 2 GEMMs ${size}x$size run and check out (Freivalds), by interrupt: the device's /proc/interrupts $before -> $after"
@@ -147,15 +236,6 @@ else
 	not_ok "the guest reaches power-off with jobs in flight"
 	show inflight 20
 fi
-boot again "$a" tessera.mode=gemm tessera.sizes=256 tessera.count=2
-line=$(marker again 256)
-if [ "${line#status 0 }" != "$line" ]; then
-	ok "the next boot on the same instance runs GEMMs that check out"
-else
-	not_ok "the next boot on the same instance runs GEMMs (${line:-no marker})"
-	show again 30
-fi
-
 # ---- a hung job: its context is reset, the other guest's jobs finish ----
 if ! new_instance b; then
 	not_ok "mdevctl starts a second tessera-vgpu-2 instance"
@@ -165,9 +245,13 @@ old_preempt=$(cat "$card_sysfs/preempt")
 old_watchdog=$(cat "$card_sysfs/watchdog_ms")
 echo 0 > "$card_sysfs/preempt"
 echo 1000 > "$card_sysfs/watchdog_ms"
-boot hang "$a" tessera.mode=hang tessera.busy_us=5000000 &
+# The other guest runs on the instance the last one powered off with jobs
+# in flight: its GEMMs also show that instance usable for its next boot.
+boot hang "$b" tessera.mode=hang tessera.busy_us=5000000 &
 hang_pid=$!
-boot other "$b" tessera.mode=gemm tessera.sizes=256 tessera.count=4
+# One nested guest boots at a time (see booted_alone below).
+booted_alone hang "$hang_pid"
+boot other "$a" tessera.mode=gemm tessera.sizes=256 tessera.count=4
 wait "$hang_pid"
 echo "$old_preempt" > "$card_sysfs/preempt"
 echo "$old_watchdog" > "$card_sysfs/watchdog_ms"
@@ -178,9 +262,9 @@ else
 	not_ok "a job past the watchdog gets an error from BO_WAIT (${line:-no marker})"
 	show hang 30
 fi
-line=$(marker other 256)
+line=$(marker other "gemm 256")
 if [ "${line#status 0 }" != "$line" ]; then
-	ok "meanwhile the other guest's GEMMs finish and check out"
+	ok "meanwhile the other guest's GEMMs finish and check out, on the instance powered off with jobs in flight before"
 else
 	not_ok "meanwhile the other guest's GEMMs finish (${line:-no marker})"
 	show other 30
@@ -189,9 +273,12 @@ fi
 # ---- shares follow weights: 1:3 over the time both have work queued ----
 echo 1 > "/sys/bus/mdev/devices/$a/tessera/weight"
 echo 3 > "/sys/bus/mdev/devices/$b/tessera/weight"
-boot load_a "$a" tessera.mode=load tessera.size=512 tessera.count=400 &
+# The weight-1 guest's stream (40 s of card time alone) outlasts the second
+# guest's boot and its whole stream (10 s at 3/4 of the engine).
+boot load_a "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=2000 &
 pid_a=$!
-boot load_b "$b" tessera.mode=load tessera.size=512 tessera.count=400 &
+booted_alone load_a "$pid_a"
+boot load_b "$b" tessera.mode=load tessera.busy_us=20000 tessera.count=500 &
 pid_b=$!
 running() { has "$1" 'load start' && ! has "$1" 'load status'; }
 first=() last=()
@@ -222,8 +309,51 @@ else
 fi
 for g in load_a load_b; do
 	line=$(marker "$g" 'load status')
-	[ "$line" = 0 ] || { not_ok "$g: its GEMMs check out (${line:-no marker})"; show "$g" 15; }
+	[ "$line" = 0 ] || { not_ok "$g: its jobs finish, every fence checked (${line:-no marker})"; show "$g" 15; }
 done
+
+# ---- the host node beside a guest: weights 2 (host) and 6 (guest) ----
+if host_node_load; then
+	echo 6 > "/sys/bus/mdev/devices/$a/tessera/weight"
+	boot load_g "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=500 &
+	pid_g=$!
+	booted_alone load_g "$pid_g"
+	wait_for_load() { while ! has load_g 'load start' && kill -0 "$pid_g" 2>/dev/null; do sleep 0.1; done; }
+	wait_for_load
+	"$TESSERA_RUN" -d "$host_node" --busy-load 20000 -c 500 -q 4 >"$work/host-load.out" 2>&1 &
+	pid_h=$!
+	first=() last=()
+	while kill -0 "$pid_h" 2>/dev/null && running load_g; do
+		sample=("$("$TESSERA_RUN" -d "$host_node" --busy-ns)" "$(inst_stat "$a" busy_ns)")
+		if kill -0 "$pid_h" 2>/dev/null && running load_g; then
+			[ ${#first[@]} = 0 ] && first=("${sample[@]}")
+			last=("${sample[@]}")
+		fi
+		sleep 0.5
+	done
+	wait "$pid_h"
+	host_status=$?
+	wait "$pid_g"
+	if [ "$host_status" = 0 ] && [ "$(marker load_g 'load status')" = 0 ]; then
+		ok "the host node and a guest on one engine both finish their jobs, every fence checked ($(tail -n 1 "$work/host-load.out"))"
+	else
+		not_ok "the host node and a guest both finish (host $host_status: $(tail -n 1 "$work/host-load.out"); guest $(marker load_g 'load status'))"
+	fi
+	if [ ${#first[@]} = 2 ] && [ "${last[0]}" != "${first[0]}" ]; then
+		dh=$((last[0] - first[0])) dg=$((last[1] - first[1]))
+		share=$(awk -v a="$dh" -v b="$dg" 'BEGIN { printf "%.1f", 100 * a / (a + b) }')
+		if awk -v s="$share" 'BEGIN { exit !(s >= 22 && s <= 28) }'; then
+			ok "host node at weight 2, guest at 6: the host's share $share% by the card's busy counters (target 25 +- 3)"
+		else
+			not_ok "host node at weight 2, guest at 6: the host's share $share% (target 25 +- 3; card ns $dh vs $dg)"
+		fi
+	else
+		not_ok "host node beside a guest: no window with both busy"
+	fi
+	rmmod tessera_accel_host
+else
+	not_ok "the host node loads again"
+fi
 
 # ---- hot-plug: QMP device_add and device_del into a running guest ----
 qmp=$work/qmp.sock

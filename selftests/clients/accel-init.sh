@@ -9,8 +9,9 @@
 #   tessera.mode=gemm     tessera-run for each of tessera.sizes= (comma list),
 #                         tessera.count= GEMMs each; the device's interrupt
 #                         count before and after
-#   tessera.mode=load     tessera-run -n tessera.size= -c tessera.count= (a
-#                         long stream for the fairness test)
+#   tessera.mode=load     tessera-run --busy-load tessera.busy_us= -c
+#                         tessera.count=: card-bound load for the fairness
+#                         tests (a GEMM stream is bound by the guest's CPU)
 #   tessera.mode=hang     tessera-run --hang tessera.busy_us=
 #   tessera.mode=inflight jobs in flight while the driver is unbound; bound
 #                         again, a GEMM; then jobs in flight at power-off
@@ -96,7 +97,7 @@ gemm)
 	;;
 load)
 	echo "TESSERA-ACCEL load start"
-	tessera-run -d /dev/accel/accel0 -n "$(arg size)" -c "$(arg count)" -q 4
+	tessera-run -d /dev/accel/accel0 --busy-load "$(arg busy_us)" -c "$(arg count)" -q 4
 	echo "TESSERA-ACCEL load status $?"
 	;;
 hang)

@@ -54,7 +54,8 @@ struct tessera_accel_fault {
 
 /**
  * struct tessera_accel_backend_ops - what the core needs of a device
- * @bind: make @sgt's pages (DMA-mapped for the device) the device range
+ * @bind: make @sgt's pages (DMA-mapped for the DRM device, or unmapped for
+ *	a back end with &tessera_accel_device.dma_self) the device range
  *	[@dva, @dva + @size); @writable lets commands write it. Sleeps. Undoes
  *	a partial bind itself on failure.
  * @unbind: drop a range @bind made; commands still using it fault. Sleeps.
@@ -103,6 +104,8 @@ struct tessera_accel_backend_ops {
  * @ops: the back end
  * @device_id: DRM_TESSERA_PARAM_DEVICE_ID
  * @backend: DRM_TESSERA_BACKEND_*
+ * @dma_self: the back end's DMA device is not the DRM device's: BO pages
+ *	reach @ops->bind unmapped, and the back end maps them itself
  * @ring_entries: the back end's ring size, set before tessera_accel_register()
  * @dva_start: first device address BOs may get
  * @dva_end: end of the BO device addresses
@@ -130,6 +133,7 @@ struct tessera_accel_device {
 	const struct tessera_accel_backend_ops *ops;
 	u32 device_id;
 	u32 backend;
+	bool dma_self;
 	u32 ring_entries;
 	u64 dva_start;
 	u64 dva_end;

@@ -10,6 +10,7 @@
  */
 #include <linux/dma-resv.h>
 #include <linux/module.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include <drm/drm_accel.h>
@@ -18,6 +19,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 #include <drm/drm_utils.h>
 
@@ -65,14 +67,29 @@ static struct drm_gem_object *tessera_accel_create_object(struct drm_device *drm
 	return &bo->base.base;
 }
 
+/* The BO's pages, pinned: DMA-mapped for the DRM device, or for dma_self unmapped. */
+static struct sg_table *tessera_accel_bo_pages(struct tessera_accel_device *adev,
+					       struct drm_gem_shmem_object *shmem)
+{
+	int ret;
+
+	if (!adev->dma_self)
+		return drm_gem_shmem_get_pages_sgt(shmem);
+	/* drm_gem_shmem_free() drops the pages this takes. */
+	ret = drm_gem_shmem_pin(shmem);
+	if (ret)
+		return ERR_PTR(ret);
+	return drm_prime_pages_to_sg(&adev->drm, shmem->pages, shmem->base.size >> PAGE_SHIFT);
+}
+
 static int tessera_accel_bo_create_ioctl(struct drm_device *drm, void *data,
 					 struct drm_file *file)
 {
 	struct tessera_accel_device *adev = to_tessera_accel(drm);
 	struct drm_tessera_bo_create *args = data;
 	struct drm_gem_shmem_object *shmem;
+	struct sg_table *sgt = NULL;
 	struct tessera_accel_bo *bo;
-	struct sg_table *sgt;
 	u32 handle;
 	int ret, idx;
 
@@ -87,8 +104,12 @@ static int tessera_accel_bo_create_ioctl(struct drm_device *drm, void *data,
 	bo = container_of(shmem, struct tessera_accel_bo, base);
 	bo->flags = args->flags;
 
-	/* Pinned and DMA-mapped until the BO is freed. */
-	sgt = drm_gem_shmem_get_pages_sgt(shmem);
+	/*
+	 * Pinned (and DMA-mapped for the DRM device) until the BO is freed. A
+	 * back end whose DMA device is another one gets the pages unmapped and
+	 * maps them itself: two mappings of one page for write would overlap.
+	 */
+	sgt = tessera_accel_bo_pages(adev, shmem);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto out;
@@ -118,6 +139,11 @@ static int tessera_accel_bo_create_ioctl(struct drm_device *drm, void *data,
 		args->dva = bo->node.start;
 	}
 out:
+	/* The unmapped table was only for the bind: the back end has its own. */
+	if (adev->dma_self && !IS_ERR_OR_NULL(sgt)) {
+		sg_free_table(sgt);
+		kfree(sgt);
+	}
 	/* The handle holds the BO now; without one this frees it. */
 	drm_gem_object_put(&shmem->base);
 	return ret;

@@ -13,9 +13,9 @@
  * (tessera_hw.h): BOs in the bind space, so that the same audit rules and
  * the same programs hold natively and mediated; the ring, the fence word
  * and the pool of command copies in the host part above it, read-only but
- * for the fence word. BO pages are mapped for the card's PCI function (the
- * auxiliary device does no DMA of its own) and entered in the context's
- * device MMU; unbinding clears the entries and waits for the card's drain
+ * for the fence word. BO pages are mapped for the card's PCI function alone
+ * (the auxiliary device does no DMA of its own: dma_self) and entered in
+ * the context's device MMU; unbinding clears the entries and waits for the card's drain
  * barrier before the pages may go.
  */
 #include <linux/auxiliary_bus.h>
@@ -432,10 +432,6 @@ static int tessera_accel_host_probe(struct auxiliary_device *auxdev,
 	struct tessera_accel_host *host;
 	int ret;
 
-	/* shmem DMA-maps BO pages for the DRM device; the card maps its own. */
-	ret = dma_coerce_mask_and_coherent(&auxdev->dev, DMA_BIT_MASK(64));
-	if (ret)
-		return ret;
 	host = tessera_accel_alloc_dev(&auxdev->dev, struct tessera_accel_host, adev);
 	if (IS_ERR(host))
 		return PTR_ERR(host);
@@ -467,6 +463,8 @@ static int tessera_accel_host_probe(struct auxiliary_device *auxdev,
 	adev->ops = &tessera_accel_host_ops;
 	adev->device_id = TESSERA_PCI_DEVICE_CARD;
 	adev->backend = DRM_TESSERA_BACKEND_HOST;
+	/* The auxiliary device does no DMA: the card's PCI function maps BO pages. */
+	adev->dma_self = true;
 	adev->ring_entries = TESSERA_ACCEL_HOST_RING_ENTRIES;
 	adev->dva_start = TESSERA_VF_DVA_BIND_BASE;
 	adev->dva_end = TESSERA_VF_DVA_GUEST_LIMIT;
