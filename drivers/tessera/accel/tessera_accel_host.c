@@ -150,7 +150,9 @@ static int tessera_accel_host_bind(struct tessera_accel_device *adev, u64 dva, u
 			break;
 		pages[i++] = sg_page_iter_page(&piter);
 	}
-	ret = sg_alloc_table_from_pages(&map->sgt, pages, i, 0, size, GFP_KERNEL);
+	/* Segments no longer than the card's DMA mapping takes (64 KiB by default). */
+	ret = sg_alloc_table_from_pages_segment(&map->sgt, pages, i, 0, size,
+						dma_get_max_seg_size(host->card), GFP_KERNEL);
 	if (ret)
 		goto out;
 	map->writable = writable;

@@ -13,7 +13,9 @@
 # Environment:
 #   TESSERA_ACCEL_FUZZ_SECONDS  fuzzing time (default 45)
 #   TESSERA_ACCEL_FUZZ_SEED     a seed (default: a random one, printed)
-#   TESSERA_ACCEL_FUZZ_ARGS     more accel_fuzz options (e.g. --threads 4)
+#   TESSERA_ACCEL_FUZZ_THREADS  threads of the threaded rounds (default 3; 0:
+#                               single-threaded, replayable from the seed)
+#   TESSERA_ACCEL_FUZZ_ARGS     more accel_fuzz options
 #   TESSERA_KO                  a tessera.ko to test as is (its folder must
 #                               hold the accel modules too)
 #   TESSERA_CARD                the -device spec (default tessera-card)
@@ -53,7 +55,9 @@ else
 fi
 suite_need "$name" scripts/testhost/run.sh scripts/qemu
 
-args=(--seconds "$seconds")
+# Not yet a make check suite (make accel-fuzz): Documentation/accel.rst,
+# "Known gaps", has what it still reports.
+args=(--seconds "$seconds" --threads "${TESSERA_ACCEL_FUZZ_THREADS:-3}")
 [ -n "${TESSERA_ACCEL_FUZZ_SEED:-}" ] && args+=(--seed "$TESSERA_ACCEL_FUZZ_SEED")
 # shellcheck disable=SC2206 # options, split on purpose
 [ -n "${TESSERA_ACCEL_FUZZ_ARGS:-}" ] && args+=(${TESSERA_ACCEL_FUZZ_ARGS})
