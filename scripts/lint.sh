@@ -43,7 +43,9 @@ mapfile -t files < <(find drivers include -type f \( -name '*.c' -o -name '*.h' 
 have_drivers=0
 [ -d drivers ] && [ -f Kbuild ] && have_drivers=1
 
-echo "1..$(( ${#files[@]} + 4 ))"
+# Each file's checkpatch, W=1, sparse, the layers (two), W=1 against the
+# older 6.12 headers and the compile probe's choice.
+echo "1..$(( ${#files[@]} + 6 ))"
 n=0
 failed=0
 mkdir -p "$cache"
@@ -145,6 +147,8 @@ else
 	n=$((n + 1))
 	echo "not ok $n - Debian's $old_kver headers (scripts/fetch-kernel.sh --headers)"
 	sed 's/^/# /' "$cache/fetch-old.log" | tail -n 5
+	n=$((n + 1))
+	echo "not ok $n - the compile probe's choice on $old_kver: no headers to build against"
 	failed=1
 fi
 layer_objs=

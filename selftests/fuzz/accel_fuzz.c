@@ -1862,6 +1862,13 @@ static void add_job(struct ctx *c, int f, struct listed *l, uint32_t syncobj, in
 		j->gen[i] = b->gen;
 		j->written[i] = l->written[i];
 		b->pending++;
+		/*
+		 * A job made to fault leaves what it writes unknown from now
+		 * on, not only once it is seen retired: later jobs of any file
+		 * may read it first (they wait for it to be scheduled, not done).
+		 */
+		if (err && l->written[i])
+			b->unknown = true;
 	}
 	add(&n_jobs, 1);
 	if (err)

@@ -208,7 +208,12 @@ TEST_F_TIMEOUT(regs, unknown_offsets_read_zero_and_ignore_writes, TSR_TEST_TIMEO
 
 	ASSERT_EQ(0, tsr_reg_write(inst, TESSERA_VF_RING_SIZE, 64));
 	for (off = first_unknown; off < TESSERA_VF_BAR0_SIZE; off += 4) {
-		int ret = tsr_reg_read(inst, off, &v);
+		int ret;
+
+		/* The bind interface's registers (bind_test.c). */
+		if (off >= TESSERA_VF_BIND_ADDR_LO && off <= TESSERA_VF_BIND_MAX)
+			continue;
+		ret = tsr_reg_read(inst, off, &v);
 
 		if (ret || v) {
 			if (bad++ < 4)
