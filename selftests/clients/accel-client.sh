@@ -236,86 +236,47 @@ else
 	not_ok "the guest reaches power-off with jobs in flight"
 	show inflight 20
 fi
-# ---- a hung job: its context is reset, the other guest's jobs finish ----
-if ! new_instance b; then
-	not_ok "mdevctl starts a second tessera-vgpu-2 instance"
-	finish
-fi
+# ---- a hung job: its context is reset, the other tenant's jobs finish ----
+# The other tenant is the host node, not a second nested guest: two nested
+# guests at once under the test host's emulated SVM have hung at boot,
+# exited mid-run with no output (a triple fault) and once panicked the test
+# host in KVM's shutdown interception ("corrupted stack end"), in runs of
+# this suite on 2026-12-01; one nested guest at a time has not failed.
 old_preempt=$(cat "$card_sysfs/preempt")
 old_watchdog=$(cat "$card_sysfs/watchdog_ms")
 echo 0 > "$card_sysfs/preempt"
 echo 1000 > "$card_sysfs/watchdog_ms"
-# The other guest runs on the instance the last one powered off with jobs
-# in flight: its GEMMs also show that instance usable for its next boot.
-boot hang "$b" tessera.mode=hang tessera.busy_us=5000000 &
-hang_pid=$!
-# One nested guest boots at a time (see booted_alone below).
-booted_alone hang "$hang_pid"
-boot other "$a" tessera.mode=gemm tessera.sizes=256 tessera.count=4
-wait "$hang_pid"
+if host_node_load; then
+	boot hang "$a" tessera.mode=hang tessera.busy_us=5000000 &
+	hang_pid=$!
+	booted_alone hang "$hang_pid"
+	"$TESSERA_RUN" -d "$host_node" -n 256 -c 8 -q 2 >"$work/host-other.out" 2>&1
+	other_status=$?
+	wait "$hang_pid"
+	rmmod tessera_accel_host
+else
+	other_status=99
+fi
 echo "$old_preempt" > "$card_sysfs/preempt"
 echo "$old_watchdog" > "$card_sysfs/watchdog_ms"
 line=$(marker hang hang)
 if [ "$line" = "status 0" ]; then
-	ok "a job that runs past the watchdog with preemption off: the guest's BO_WAIT reports its error ($(grep 'tessera-run' "$work/hang.out" | tr -d '\r' | tail -n 1))"
+	ok "a job that runs past the watchdog with preemption off: the guest's BO_WAIT reports its error ($(grep 'tessera-run' "$work/hang.out" | tr -d '\r' | tail -n 1)), on the instance powered off with jobs in flight before"
 else
 	not_ok "a job past the watchdog gets an error from BO_WAIT (${line:-no marker})"
 	show hang 30
 fi
-line=$(marker other "gemm 256")
-if [ "${line#status 0 }" != "$line" ]; then
-	ok "meanwhile the other guest's GEMMs finish and check out, on the instance powered off with jobs in flight before"
+if [ "$other_status" = 0 ]; then
+	ok "meanwhile the host node's GEMMs finish and check out ($(tail -n 1 "$work/host-other.out"))"
 else
-	not_ok "meanwhile the other guest's GEMMs finish (${line:-no marker})"
-	show other 30
+	not_ok "meanwhile the host node's GEMMs finish (status $other_status: $(tail -n 1 "$work/host-other.out" 2>/dev/null))"
 fi
-
-# ---- shares follow weights: 1:3 over the time both have work queued ----
-echo 1 > "/sys/bus/mdev/devices/$a/tessera/weight"
-echo 3 > "/sys/bus/mdev/devices/$b/tessera/weight"
-# The weight-1 guest's stream (40 s of card time alone) outlasts the second
-# guest's boot and its whole stream (10 s at 3/4 of the engine).
-boot load_a "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=2000 &
-pid_a=$!
-booted_alone load_a "$pid_a"
-boot load_b "$b" tessera.mode=load tessera.busy_us=20000 tessera.count=500 &
-pid_b=$!
-running() { has "$1" 'load start' && ! has "$1" 'load status'; }
-first=() last=()
-while kill -0 "$pid_a" 2>/dev/null && kill -0 "$pid_b" 2>/dev/null; do
-	if running load_a && running load_b; then
-		sample=("$(inst_stat "$a" busy_ns)" "$(inst_stat "$b" busy_ns)")
-		# Both still queued after the sample: it counts.
-		if running load_a && running load_b; then
-			[ ${#first[@]} = 0 ] && first=("${sample[@]}")
-			last=("${sample[@]}")
-		fi
-	fi
-	sleep 0.5
-done
-wait "$pid_a" "$pid_b"
-if [ ${#first[@]} = 2 ] && [ "${last[0]}" != "${first[0]}" ]; then
-	da=$((last[0] - first[0])) db=$((last[1] - first[1]))
-	share=$(awk -v a="$da" -v b="$db" 'BEGIN { printf "%.1f", 100 * a / (a + b) }')
-	if awk -v s="$share" 'BEGIN { exit !(s >= 22 && s <= 28) }'; then
-		ok "two guests at weights 1:3, both busy: shares $share% and $(awk -v s="$share" 'BEGIN { print 100 - s }')% by the card's busy counters (target 25 +- 3)"
-	else
-		not_ok "two guests at weights 1:3: share of the weight-1 guest $share% (target 25 +- 3; card ns $da vs $db)"
-	fi
-else
-	not_ok "two guests at weights 1:3: no window with both busy (a: $(marker load_a 'load status'), b: $(marker load_b 'load status'))"
-	show load_a 15
-	show load_b 15
-fi
-for g in load_a load_b; do
-	line=$(marker "$g" 'load status')
-	[ "$line" = 0 ] || { not_ok "$g: its jobs finish, every fence checked (${line:-no marker})"; show "$g" 15; }
-done
 
 # ---- the host node beside a guest: weights 2 (host) and 6 (guest) ----
 if host_node_load; then
 	echo 6 > "/sys/bus/mdev/devices/$a/tessera/weight"
-	boot load_g "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=500 &
+	# The guest's stream (30 s of card time alone) outlasts the host's (10 s).
+	boot load_g "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=1500 &
 	pid_g=$!
 	booted_alone load_g "$pid_g"
 	wait_for_load() { while ! has load_g 'load start' && kill -0 "$pid_g" 2>/dev/null; do sleep 0.1; done; }
