@@ -273,6 +273,8 @@ else
 fi
 
 # ---- the host node beside a guest: weights 2 (host) and 6 (guest) ----
+# running NAME: the guest's load has started and not ended.
+running() { has "$1" 'load start' && ! has "$1" 'load status'; }
 if host_node_load; then
 	echo 6 > "/sys/bus/mdev/devices/$a/tessera/weight"
 	# The guest's stream (30 s of card time alone) outlasts the host's (10 s).
