@@ -19,6 +19,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -192,6 +193,39 @@ static inline struct tessera_accel_bo *to_tessera_bo(struct drm_gem_object *obj)
 struct tessera_accel_file {
 	struct drm_sched_entity entity;
 };
+
+/**
+ * tessera_accel_write_job() - a job's ring entries, for a back end's @push_job
+ * @ring: the ring
+ * @mask: its entries - 1
+ * @pos: where the job's first entry goes
+ * @dva: device address of the job's command copy
+ * @count: commands in it
+ * @fence_dva: device address of the back end's fence word
+ * @seqno: the job's sequence number
+ *
+ * BATCH(@dva, @count), then FENCE(@fence_dva, @seqno) with the interrupt.
+ *
+ * Return: the ring index after the job.
+ */
+static inline u32 tessera_accel_write_job(struct tessera_cmd *ring, u32 mask, u32 pos, u64 dva,
+					  u32 count, u64 fence_dva, u64 seqno)
+{
+	struct tessera_cmd cmd = {};
+
+	cmd.opcode = TESSERA_OP_BATCH;
+	cmd.arg[0] = dva;
+	cmd.arg[1] = count;
+	ring[pos] = cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = TESSERA_OP_FENCE;
+	cmd.flags = TESSERA_FENCE_IRQ;
+	cmd.arg[0] = fence_dva;
+	cmd.arg[1] = seqno;
+	ring[(pos + 1) & mask] = cmd;
+	return (pos + TESSERA_ACCEL_JOB_ENTRIES) & mask;
+}
 
 /* tessera_accel_drv.c: for back ends */
 void *tessera_accel_alloc(struct device *parent, size_t size, size_t offset);

@@ -221,20 +221,10 @@ static u32 tessera_accel_host_push_job(struct tessera_accel_device *adev, u64 dv
 {
 	struct tessera_accel_host *host = to_host(adev);
 	u32 mask = TESSERA_ACCEL_HOST_RING_ENTRIES - 1, pos = host->tail;
-	struct tessera_cmd cmd = {};
 
 	lockdep_assert_held(&adev->ring_lock);
-	cmd.opcode = TESSERA_OP_BATCH;
-	cmd.arg[0] = dva;
-	cmd.arg[1] = count;
-	host->ring[pos] = cmd;
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = TESSERA_OP_FENCE;
-	cmd.flags = TESSERA_FENCE_IRQ;
-	cmd.arg[0] = TESSERA_ACCEL_HOST_FENCE_DVA;
-	cmd.arg[1] = seqno;
-	host->ring[(pos + 1) & mask] = cmd;
-	host->tail = (pos + TESSERA_ACCEL_JOB_ENTRIES) & mask;
+	host->tail = tessera_accel_write_job(host->ring, mask, pos, dva, count,
+					     TESSERA_ACCEL_HOST_FENCE_DVA, seqno);
 	/* The entries must be in memory before the card sees the tail. */
 	dma_wmb();
 	tessera_ctx_set_tail(host->ctx, host->tail);

@@ -214,22 +214,9 @@ static u32 tessera_accel_vf_push_job(struct tessera_accel_device *adev, u64 dva,
 	struct tessera_accel_vf *vf = to_vf(adev);
 	u32 mask = TESSERA_ACCEL_VF_RING_ENTRIES - 1;
 	u32 pos = vf->tail;
-	struct tessera_cmd cmd = {};
 
 	lockdep_assert_held(&adev->ring_lock);
-	cmd.opcode = TESSERA_OP_BATCH;
-	cmd.arg[0] = dva;
-	cmd.arg[1] = count;
-	vf->ring[pos] = cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = TESSERA_OP_FENCE;
-	cmd.flags = TESSERA_FENCE_IRQ;
-	cmd.arg[0] = vf->fence_dma;
-	cmd.arg[1] = seqno;
-	vf->ring[(pos + 1) & mask] = cmd;
-
-	vf->tail = (pos + TESSERA_ACCEL_JOB_ENTRIES) & mask;
+	vf->tail = tessera_accel_write_job(vf->ring, mask, pos, dva, count, vf->fence_dma, seqno);
 	/* writel() orders the ring stores before the doorbell. */
 	vf_wr(vf, TESSERA_VF_RING_TAIL, vf->tail);
 	return pos;
