@@ -16,9 +16,7 @@
  * (no new command may use it), device-MMU entries cleared, the drain barrier
  * (no access of the card still uses them), pages unpinned.
  */
-#include <linux/dma-mapping.h>
 #include <linux/interval_tree.h>
-#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -33,26 +31,15 @@ module_param(max_bindings, uint, 0644);
 MODULE_PARM_DESC(max_bindings, "Most live bindings one vGPU instance may hold (default 4096)");
 
 /**
- * struct tessera_bound_page - one guest page of a binding
- * @page: the pinned page
- * @dma: its bus address for the card
- * @gpfn: its guest page frame (IOVA >> PAGE_SHIFT)
- */
-struct tessera_bound_page {
-	struct page *page;
-	dma_addr_t dma;
-	unsigned long gpfn;
-};
-
-/**
  * struct tessera_binding - pages bound at consecutive device addresses
  * @node: in struct tessera_bind_space::tree: device page numbers
  * @stale_link: in struct tessera_bind_space::stale once out of the tree
  * @writable: the card may write the pages
  * @revoking: the host takes back guest memory under it (dma_unmap): new
  *	commands may not use it
- * @num_pages: entries in @pages
- * @pages: the pages, in device-address order
+ * @num_pages: entries in @gpfns
+ * @gpfns: the guest page frames, in device-address order, each holding a
+ *	bind reference of its struct tessera_pin
  */
 struct tessera_binding {
 	struct interval_tree_node node;
@@ -60,7 +47,7 @@ struct tessera_binding {
 	bool writable;
 	bool revoking;
 	u32 num_pages;
-	struct tessera_bound_page pages[] __counted_by(num_pages);
+	unsigned long gpfns[] __counted_by(num_pages);
 };
 
 u32 tessera_bind_max(void)
@@ -108,13 +95,13 @@ static void tessera_bind_unref_pfn(struct tessera_bind_space *bs, unsigned long 
 /* Undo pages [0, @done) of @b: their entries are gone and the card drained. */
 static void tessera_binding_unpin(struct tessera_vgpu *vg, struct tessera_binding *b, u32 done)
 {
-	struct device *dev = tessera_card_dev(vg->tdev);
-	enum dma_data_direction dir = b->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
+	struct tessera_pin *pin;
 	u32 i;
 
 	for (i = 0; i < done; i++) {
-		dma_unmap_page(dev, b->pages[i].dma, PAGE_SIZE, dir);
-		vfio_unpin_pages(&vg->vdev, (dma_addr_t)b->pages[i].gpfn << PAGE_SHIFT, 1);
+		pin = xa_load(&vg->sub.pins, b->gpfns[i]);
+		pin->bind_refs--;
+		tessera_submit_pin_put(vg, b->gpfns[i], pin);
 	}
 	vg->sub.pinned_pages -= done;
 	atomic_long_sub(done, &tessera_submit_pinned_pages);
@@ -157,7 +144,7 @@ static void tessera_binding_take_out(struct tessera_vgpu *vg, struct tessera_bin
 
 	interval_tree_remove(&b->node, &bs->tree);
 	for (i = 0; i < b->num_pages; i++)
-		tessera_bind_unref_pfn(bs, b->pages[i].gpfn);
+		tessera_bind_unref_pfn(bs, b->gpfns[i]);
 	bs->count--;
 	bs->pages -= b->num_pages;
 	tessera_binding_unmap(vg, b, b->num_pages);
@@ -168,40 +155,38 @@ static void tessera_binding_take_out(struct tessera_vgpu *vg, struct tessera_bin
 static u32 tessera_binding_pin(struct tessera_vgpu *vg, struct tessera_binding *b, u32 i,
 			       u64 gaddr)
 {
-	struct tessera_bound_page *bp = &b->pages[i];
-	struct device *dev = tessera_card_dev(vg->tdev);
-	enum dma_data_direction dir = b->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
-	int prot = IOMMU_READ | (b->writable ? IOMMU_WRITE : 0);
-	int ret;
+	unsigned long gpfn = gaddr >> PAGE_SHIFT;
+	struct tessera_pin *pin;
 
 	if (!PAGE_ALIGNED(gaddr) || gaddr >= TESSERA_VF_DVA_BIND_BASE)
 		return TESSERA_VF_BIND_ERR_PAGE;
-	bp->gpfn = gaddr >> PAGE_SHIFT;
-	if (tessera_submit_unmapping(&vg->sub, bp->gpfn))
+	if (tessera_submit_unmapping(&vg->sub, gpfn))
 		return TESSERA_VF_BIND_ERR_PAGE;
 	if (vg->sub.pinned_pages >= vg->sub.pin_limit)
 		return TESSERA_VF_BIND_ERR_PIN_LIMIT;
 
-	ret = vfio_pin_pages(&vg->vdev, gaddr, 1, prot, &bp->page);
-	if (ret != 1) {
-		/* -ENOMEM: RLIMIT_MEMLOCK (tessera_submit.c says whose). */
-		if (ret == -ENOMEM)
+	pin = tessera_submit_pin_get(vg, gpfn);
+	if (IS_ERR(pin)) {
+		/* -EDQUOT: RLIMIT_MEMLOCK (tessera_submit.c says whose). */
+		if (PTR_ERR(pin) == -EDQUOT)
 			return TESSERA_VF_BIND_ERR_MEMLOCK;
-		/* Not guest memory, or read-only for a writable binding. */
+		if (PTR_ERR(pin) == -ENOMEM)
+			return TESSERA_VF_BIND_ERR_NOMEM;
 		return TESSERA_VF_BIND_ERR_PAGE;
 	}
-	bp->dma = dma_map_page(dev, bp->page, 0, PAGE_SIZE, dir);
-	if (dma_mapping_error(dev, bp->dma)) {
-		vfio_unpin_pages(&vg->vdev, gaddr, 1);
-		return TESSERA_VF_BIND_ERR_NOMEM;
+	/* Read-only guest memory cannot back a writable binding. */
+	if (b->writable && !pin->writable) {
+		tessera_submit_pin_put(vg, gpfn, pin);
+		return TESSERA_VF_BIND_ERR_PAGE;
 	}
 	/* A map that fails wrote no entry: the card cannot have used the page. */
-	if (tessera_mmu_map(vg->mmu, tessera_binding_dva(b) + ((u64)i << PAGE_SHIFT), bp->dma,
+	if (tessera_mmu_map(vg->mmu, tessera_binding_dva(b) + ((u64)i << PAGE_SHIFT), pin->dma,
 			    b->writable)) {
-		dma_unmap_page(dev, bp->dma, PAGE_SIZE, dir);
-		vfio_unpin_pages(&vg->vdev, gaddr, 1);
+		tessera_submit_pin_put(vg, gpfn, pin);
 		return TESSERA_VF_BIND_ERR_NOMEM;
 	}
+	b->gpfns[i] = gpfn;
+	pin->bind_refs++;
 	vg->sub.pinned_pages++;
 	atomic_long_inc(&tessera_submit_pinned_pages);
 	return 0;
@@ -247,7 +232,7 @@ static u32 tessera_bind_map(struct tessera_vgpu *vg, u32 *err_index)
 		return TESSERA_VF_BIND_ERR_TOO_MANY;
 
 	gaddrs = kvmalloc_array(desc.num_pages, sizeof(*gaddrs), TESSERA_GUEST_GFP);
-	b = kvzalloc(struct_size(b, pages, desc.num_pages), TESSERA_GUEST_GFP);
+	b = kvzalloc(struct_size(b, gpfns, desc.num_pages), TESSERA_GUEST_GFP);
 	if (!gaddrs || !b) {
 		code = TESSERA_VF_BIND_ERR_NOMEM;
 		goto out;
@@ -271,9 +256,9 @@ static u32 tessera_bind_map(struct tessera_vgpu *vg, u32 *err_index)
 		}
 	}
 	for (i = 0; i < b->num_pages; i++) {
-		if (tessera_bind_ref_pfn(bs, b->pages[i].gpfn)) {
+		if (tessera_bind_ref_pfn(bs, b->gpfns[i])) {
 			while (i--)
-				tessera_bind_unref_pfn(bs, b->pages[i].gpfn);
+				tessera_bind_unref_pfn(bs, b->gpfns[i]);
 			code = TESSERA_VF_BIND_ERR_NOMEM;
 			i = b->num_pages;
 			goto undo;
@@ -436,7 +421,7 @@ void tessera_bind_mark_revoking(struct tessera_vgpu *vg, unsigned long first, un
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		b = container_of(node, struct tessera_binding, node);
 		for (i = 0; i < b->num_pages && !b->revoking; i++)
-			if (b->pages[i].gpfn >= first && b->pages[i].gpfn <= last)
+			if (b->gpfns[i] >= first && b->gpfns[i] <= last)
 				b->revoking = true;
 	}
 }

@@ -18,7 +18,9 @@
  * in the context's MMU at device address = guest IOVA, and stay pinned until
  * the guest unmaps them (dma_unmap), the device is reset or closed. In the
  * bind space a range must lie in the guest's live bindings
- * (tessera_bind.c), whose pages were pinned when they were bound.
+ * (tessera_bind.c), whose pages were pinned when they were bound. A page
+ * used both ways, or bound twice, is pinned and DMA-mapped once
+ * (struct tessera_pin).
  */
 #include <linux/dma-mapping.h>
 #include <linux/genalloc.h>
@@ -66,18 +68,6 @@ atomic_long_t tessera_submit_pinned_pages = ATOMIC_LONG_INIT(0);
 /* The host's part of an instance's device address space. */
 #define TESSERA_HOST_DVA_BASE	TESSERA_VF_DVA_GUEST_LIMIT
 #define TESSERA_HOST_DVA_SIZE	(TESSERA_DVA_PAGED_LIMIT - TESSERA_VF_DVA_GUEST_LIMIT)
-
-/**
- * struct tessera_pin - one pinned guest page
- * @page: the page
- * @dma: its bus address for the card
- * @writable: pinned (and mapped) for device writes
- */
-struct tessera_pin {
-	struct page *page;
-	dma_addr_t dma;
-	bool writable;
-};
 
 /* Why a command was refused: a TESSERA_VF_REJECT_* code and an address. */
 struct tessera_reject {
@@ -242,26 +232,37 @@ static void tessera_submit_drop_batches_from(struct tessera_vgpu *vg, u64 retire
 
 /* ---- Pinning ---- */
 
-static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
+/**
+ * tessera_submit_pin_get() - the pin of a guest page, made if there is none
+ * @vg: the instance, locked
+ * @pfn: guest page frame (IOVA >> PAGE_SHIFT)
+ *
+ * A guest page is pinned and DMA-mapped once, however many uses it has (at
+ * its own address and in bindings): the DMA API allows one mapping of a
+ * page per device at a time. It is pinned for device writes if the guest's
+ * DMA mapping allows them; each device-MMU entry says whether its use may
+ * write. A pin this returns that the caller then does not use must go back
+ * with tessera_submit_pin_put().
+ *
+ * Return: the pin; ERR_PTR(-EFAULT) if the guest never mapped the IOVA,
+ * -EDQUOT if pinning would pass RLIMIT_MEMLOCK, -ENOMEM if the host would
+ * not give the memory.
+ */
+struct tessera_pin *tessera_submit_pin_get(struct tessera_vgpu *vg, unsigned long pfn)
 {
-	struct tessera_submit *sub = &vg->sub;
 	struct device *dev = tessera_submit_dev(vg);
 	dma_addr_t iova = (dma_addr_t)pfn << PAGE_SHIFT;
 	struct tessera_pin *pin;
-	u32 code = TESSERA_VF_REJECT_PIN_LIMIT;
 	bool writable = true;
-	ktime_t start;
 	int ret;
 
-	if (sub->pinned_pages >= sub->pin_limit)
-		return TESSERA_VF_REJECT_PIN_LIMIT;
-
+	pin = xa_load(&vg->sub.pins, pfn);
+	if (pin)
+		return pin;
 	pin = kzalloc(sizeof(*pin), TESSERA_GUEST_GFP);
 	if (!pin)
-		return TESSERA_VF_REJECT_NOMEM;
+		return ERR_PTR(-ENOMEM);
 
-	start = ktime_get();
-	/* Writable if the guest's DMA mapping allows it, else read-only. */
 	ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE, &pin->page);
 	if (ret == -EPERM) {
 		writable = false;
@@ -274,7 +275,7 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 		 * type1, -ENOENT from iommufd.
 		 */
 		if (ret == -EINVAL || ret == -ENOENT)
-			return TESSERA_VF_REJECT_RANGE;
+			return ERR_PTR(-EFAULT);
 		/*
 		 * -ENOMEM: the pin would take the process past its
 		 * RLIMIT_MEMLOCK (type1: the mm's locked_vm; iommufd: the
@@ -283,41 +284,83 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn)
 		 * is pinned, not when it is mapped.
 		 */
 		if (ret == -ENOMEM)
-			return TESSERA_VF_REJECT_MEMLOCK;
+			return ERR_PTR(-EDQUOT);
 		dev_warn_ratelimited(&vg->mdev->dev,
 				     "cannot pin IOVA 0x%llx: %d (a type1v2 container is required)\n",
 				     (u64)iova, ret);
-		return TESSERA_VF_REJECT_RANGE;
+		return ERR_PTR(-EFAULT);
 	}
 	pin->writable = writable;
 	pin->dma = dma_map_page(dev, pin->page, 0, PAGE_SIZE,
 				writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 	if (dma_mapping_error(dev, pin->dma))
 		goto err_unpin;
-	tessera_stat_add_since(&vg->stats.pin_ns, start);
-
-	/* Past here a failure is host memory for tables or the index. */
-	code = TESSERA_VF_REJECT_NOMEM;
-	start = ktime_get();
-	if (tessera_mmu_map(vg->mmu, iova, pin->dma, writable))
+	if (xa_err(xa_store(&vg->sub.pins, pfn, pin, TESSERA_GUEST_GFP)))
 		goto err_dma;
-	tessera_stat_add_since(&vg->stats.map_ns, start);
+	return pin;
 
-	if (xa_err(xa_store(&sub->pins, pfn, pin, TESSERA_GUEST_GFP)))
-		goto err_mmu;
-	sub->pinned_pages++;
-	atomic_long_inc(&tessera_submit_pinned_pages);
-	return 0;
-
-err_mmu:
-	/* A new entry no command has used yet: no drain needed. */
-	tessera_mmu_unmap(vg->mmu, iova);
 err_dma:
 	dma_unmap_page(dev, pin->dma, PAGE_SIZE, writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 err_unpin:
 	vfio_unpin_pages(&vg->vdev, iova, 1);
 	kfree(pin);
-	return code;
+	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * tessera_submit_pin_put() - unpin a guest page if nothing uses it any more
+ * @vg: the instance, locked
+ * @pfn: guest page frame
+ * @pin: its pin
+ *
+ * The caller has cleared the device-MMU entries of the uses it dropped and
+ * drained the card since, or the card never saw them.
+ */
+void tessera_submit_pin_put(struct tessera_vgpu *vg, unsigned long pfn, struct tessera_pin *pin)
+{
+	if (pin->direct || pin->bind_refs)
+		return;
+	dma_unmap_page(tessera_submit_dev(vg), pin->dma, PAGE_SIZE,
+		       pin->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
+	vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+	xa_erase(&vg->sub.pins, pfn);
+	kfree(pin);
+}
+
+/* Map guest page @pfn at its own address for the card. */
+static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn,
+				   struct tessera_pin **out)
+{
+	struct tessera_submit *sub = &vg->sub;
+	struct tessera_pin *pin;
+	ktime_t start;
+
+	if (sub->pinned_pages >= sub->pin_limit)
+		return TESSERA_VF_REJECT_PIN_LIMIT;
+
+	start = ktime_get();
+	pin = tessera_submit_pin_get(vg, pfn);
+	if (IS_ERR(pin)) {
+		if (PTR_ERR(pin) == -EFAULT)
+			return TESSERA_VF_REJECT_RANGE;
+		if (PTR_ERR(pin) == -EDQUOT)
+			return TESSERA_VF_REJECT_MEMLOCK;
+		return TESSERA_VF_REJECT_NOMEM;
+	}
+	tessera_stat_add_since(&vg->stats.pin_ns, start);
+
+	start = ktime_get();
+	if (tessera_mmu_map(vg->mmu, (u64)pfn << PAGE_SHIFT, pin->dma, pin->writable)) {
+		/* A map that fails wrote no entry: the card cannot have used it. */
+		tessera_submit_pin_put(vg, pfn, pin);
+		return TESSERA_VF_REJECT_NOMEM;
+	}
+	tessera_stat_add_since(&vg->stats.map_ns, start);
+	pin->direct = true;
+	sub->pinned_pages++;
+	atomic_long_inc(&tessera_submit_pinned_pages);
+	*out = pin;
+	return 0;
 }
 
 /* Pin and map every page of a guest range the card will touch. */
@@ -335,13 +378,12 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 			return TESSERA_VF_REJECT_UNMAPPED;
 		}
 		pin = xa_load(&vg->sub.pins, pfn);
-		if (!pin) {
-			code = tessera_submit_pin_page(vg, pfn);
+		if (!pin || !pin->direct) {
+			code = tessera_submit_pin_page(vg, pfn, &pin);
 			if (code) {
 				*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
 				return code;
 			}
-			pin = xa_load(&vg->sub.pins, pfn);
 		}
 		if (write && !pin->writable) {
 			*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
@@ -351,19 +393,7 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 	return 0;
 }
 
-/* Release pins whose MMU entries are already gone and whose TLB is clean. */
-static void tessera_submit_release_pin(struct tessera_vgpu *vg, unsigned long pfn,
-				       struct tessera_pin *pin)
-{
-	dma_unmap_page(tessera_submit_dev(vg), pin->dma, PAGE_SIZE,
-		       pin->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
-	vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
-	xa_erase(&vg->sub.pins, pfn);
-	kfree(pin);
-	vg->sub.pinned_pages--;
-	atomic_long_dec(&tessera_submit_pinned_pages);
-}
-
+/* Take pages in [@first, @last] off their own addresses, and unpin the unused. */
 static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long first,
 				      unsigned long last)
 {
@@ -371,12 +401,19 @@ static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long fir
 	unsigned long pfn;
 
 	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
-		tessera_mmu_unmap(vg->mmu, (u64)pfn << PAGE_SHIFT);
+		if (pin->direct)
+			tessera_mmu_unmap(vg->mmu, (u64)pfn << PAGE_SHIFT);
 	/* No access of the card may still use the pages. */
 	if (!tessera_submit_drain(vg))
 		return;
-	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
-		tessera_submit_release_pin(vg, pfn, pin);
+	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last) {
+		if (pin->direct) {
+			pin->direct = false;
+			vg->sub.pinned_pages--;
+			atomic_long_dec(&tessera_submit_pinned_pages);
+		}
+		tessera_submit_pin_put(vg, pfn, pin);
+	}
 }
 
 /* The caller has made sure the card no longer uses any pinned page. */

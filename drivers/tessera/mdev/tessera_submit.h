@@ -50,14 +50,15 @@ struct tessera_shadow_buf {
  * @batches: shadow batch buffers in submission order
  * @dva_pool: allocator of host device addresses above the guest's space
  * @pins: guest page frame (IOVA >> 12) -> struct tessera_pin
- * @pinned_pages: entries in @pins
+ * @pinned_pages: uses of pinned guest pages, which @pin_limit bounds: one
+ *	per page mapped at its own address, one per page of each binding
  * @pin_limit: most pages the instance may have pinned
  * @shadow_bytes: host memory in @ring and @batches
  * @trap_budget: commands the current doorbell may still make the audit see
  * @unmap_lock: serializes dma_unmap callbacks; taken before the instance lock
  * @unmap_pending: a dma_unmap waits for the card: [@unmap_first,
  *	@unmap_last] (guest page frames) may not be used by new commands
- * @binds: the bind space (its pages count in @pinned_pages too)
+ * @binds: the bind space
  */
 struct tessera_submit {
 	struct tessera_shadow_buf *ring;
@@ -78,6 +79,25 @@ struct tessera_submit {
 	unsigned long unmap_first;
 	unsigned long unmap_last;
 	struct tessera_bind_space binds;
+};
+
+/**
+ * struct tessera_pin - one pinned guest page, DMA-mapped once for all its uses
+ * @page: the page
+ * @dma: its bus address for the card
+ * @writable: pinned and DMA-mapped for device writes, as the guest's DMA
+ *	mapping allows; each device-MMU entry says whether its use may write
+ * @direct: mapped in the device MMU at its own guest address
+ * @bind_refs: pages of bindings (live or stale) that map it
+ *
+ * Protected by the instance's lock.
+ */
+struct tessera_pin {
+	struct page *page;
+	dma_addr_t dma;
+	bool writable;
+	bool direct;
+	u32 bind_refs;
 };
 
 /*
@@ -108,6 +128,8 @@ void tessera_submit_reset(struct tessera_vgpu *vg);
 u32 tessera_submit_head(struct tessera_vgpu *vg);
 bool tessera_submit_busy(struct tessera_vgpu *vg);
 void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length);
+struct tessera_pin *tessera_submit_pin_get(struct tessera_vgpu *vg, unsigned long pfn);
+void tessera_submit_pin_put(struct tessera_vgpu *vg, unsigned long pfn, struct tessera_pin *pin);
 void tessera_submit_unpin_all(struct tessera_vgpu *vg);
 u32 tessera_submit_max_entries(void);
 bool tessera_submit_fence_seen(struct tessera_vgpu *vg);
