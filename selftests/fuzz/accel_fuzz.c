@@ -139,6 +139,8 @@ struct bo {
 	int pending;		/* unretired jobs that list it */
 	int exp_err;		/* job_error BO_WAIT must give (sticky) */
 	uint32_t writers[16];	/* jobs that wrote it since its last check */
+	uint64_t writer_ops[16];	/* the operations that submitted them */
+	uint64_t checked_hash;	/* FNV-1a of what it held at its last check */
 	unsigned int nwriters;
 	bool is_cmd;		/* the file's command BO */
 };
@@ -147,6 +149,7 @@ struct job {
 	bool used;
 	uint64_t id;		/* per file, increasing */
 	uint32_t gid;		/* global, for the verified bitmap */
+	uint64_t op;		/* the operation that submitted it */
 	uint32_t syncobj;	/* 0 = destroyed while in flight */
 	int err;		/* predicted fence error: 0 or -EIO */
 	int nbo;
@@ -835,6 +838,7 @@ static void retire_one(struct file *fl, struct job *j)
 			if (j->written[i])
 				b->unknown = true;
 		} else if (j->written[i] && b->nwriters < 16) {
+			b->writer_ops[b->nwriters] = j->op;
 			b->writers[b->nwriters++] = j->gid;
 		}
 	}
@@ -944,6 +948,15 @@ static void drain_file(struct ctx *c, int f)
 
 /* ---- BO contents: compare, refresh ---- */
 
+static uint64_t fnv1a(const uint8_t *p, uint64_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h;
+}
+
 static bool check_contents(struct ctx *c, int f, int slot, const char *why)
 {
 	struct file *fl = &files[f];
@@ -967,18 +980,46 @@ static bool check_contents(struct ctx *c, int f, int slot, const char *why)
 		memcpy(b->shadow, m, b->size);
 		b->unknown = false;
 		b->nwriters = 0;
+		b->checked_hash = fnv1a(m, b->size);
 	} else if (memcmp(m, b->shadow, b->size)) {
+		char ops[16 * 21 + 1] = "";
+		uint64_t differ = 0;
+		int n = 0;
+
 		for (i = 0; i < b->size && m[i] == b->shadow[i]; i++)
 			;
+		for (k = 0; k < b->size; k++)
+			differ += m[k] != b->shadow[k];
+		for (k = 0; k < b->nwriters; k++)
+			n += snprintf(ops + n, sizeof(ops) - n, " %" PRIu64, b->writer_ops[k]);
 		violation(c, "%s: file %d BO %u (dva 0x%" PRIx64 ", size 0x%" PRIx64 ", flags %u) byte 0x%" PRIx64
-			  " is 0x%02x, the model says 0x%02x", why, f, b->handle, b->dva, b->size, b->flags,
-			  i, m[i], b->shadow[i]);
+			  " is 0x%02x, the model says 0x%02x (%" PRIu64 " bytes differ; written since its last check by the jobs of operations%s; it %s what it held then)",
+			  why, f, b->handle, b->dva, b->size, b->flags, i, m[i], b->shadow[i], differ,
+			  n ? ops : " none", fnv1a(m, b->size) == b->checked_hash ? "still holds" : "no longer holds");
+		if (opt.verbose) {
+			uint64_t r0;
+
+			for (k = 0; k < b->size;) {
+				if (m[k] == b->shadow[k]) {
+					k++;
+					continue;
+				}
+				for (r0 = k; k < b->size && m[k] != b->shadow[k]; k++)
+					;
+				fprintf(stderr, "# differ: [0x%" PRIx64 ", 0x%x) memory %02x%02x%02x%02x model %02x%02x%02x%02x\n",
+					r0, k, m[r0], m[r0 + 1 < b->size ? r0 + 1 : r0], m[r0 + 2 < b->size ? r0 + 2 : r0],
+					m[r0 + 3 < b->size ? r0 + 3 : r0], b->shadow[r0],
+					b->shadow[r0 + 1 < b->size ? r0 + 1 : r0], b->shadow[r0 + 2 < b->size ? r0 + 2 : r0],
+					b->shadow[r0 + 3 < b->size ? r0 + 3 : r0]);
+			}
+		}
 		ok = false;
 	} else {
 		add(&n_bo_checks, 1);
 		for (k = 0; k < b->nwriters; k++)
 			set_verified(b->writers[k]);
 		b->nwriters = 0;
+		b->checked_hash = fnv1a(m, b->size);
 	}
 	if (m != b->map)
 		munmap(m, b->size);
@@ -1233,6 +1274,10 @@ static void sim(int f, struct listed *l, const struct tessera_cmd *cmd)
 	uint64_t a0 = cmd->arg[0], a1 = cmd->arg[1], a2 = cmd->arg[2], i, j, k;
 	uint8_t *d, *s, *s2;
 
+	if (opt.verbose)
+		fprintf(stderr, "# sim: f%d op %u flags %x param %x args %" PRIx64 " %" PRIx64 " %" PRIx64
+			" %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", f, cmd->opcode, cmd->flags, cmd->param,
+			a0, a1, a2, (uint64_t)cmd->arg[3], (uint64_t)cmd->arg[4], (uint64_t)cmd->arg[5]);
 	switch (cmd->opcode) {
 	case TESSERA_OP_FENCE:
 		if (a0) {
@@ -1852,6 +1897,7 @@ static void add_job(struct ctx *c, int f, struct listed *l, uint32_t syncobj, in
 	j->used = true;
 	j->id = fl->next_job++;
 	j->gid = __atomic_fetch_add(&next_gid, 1, __ATOMIC_RELAXED);
+	j->op = c->seq;
 	j->syncobj = syncobj;
 	j->err = err;
 	j->nbo = l->n;
@@ -2053,9 +2099,12 @@ static void op_submit(struct ctx *c, int f, int mode)
 			for (i = 0; i < fl->nsync && fl->sync[i].fence; i++)
 				;
 			if (i == fl->nsync) {
+				/* Nothing is submitted: the commands' effects are undone. */
 				if (fl->nsync == MAX_SYNCS ||
-				    !expect(c, "SYNCOBJ_CREATE", sync_create(fl->fd, false, &ins[0]), 0))
+				    !expect(c, "SYNCOBJ_CREATE", sync_create(fl->fd, false, &ins[0]), 0)) {
+					restore_listed(c, f, &l);
 					return;
+				}
 				fl->sync[fl->nsync++] = (struct sync){ ins[0], false };
 			}
 			ins[0] = fl->sync[i].handle;
@@ -2082,8 +2131,10 @@ valid:
 				ins[nin] = ins[nin % 4 < nin ? nin % 4 : 0], nin++;
 		s.in_syncobjs = nin ? (uintptr_t)ins : (chance(c, 50) ? bad_pointer(c) : 0);
 		s.in_count = nin;
-		if (!expect(c, "SYNCOBJ_CREATE", sync_create(fl->fd, false, &out), 0))
+		if (!expect(c, "SYNCOBJ_CREATE", sync_create(fl->fd, false, &out), 0)) {
+			restore_listed(c, f, &l);
 			return;
+		}
 		s.out_syncobj = out;
 		if (chance(c, 4)) {
 			/* A command the audit passes and the card faults on: -EIO. */
