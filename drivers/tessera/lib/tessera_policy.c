@@ -149,6 +149,7 @@ void tessera_rq_init(struct tessera_runqueue *rq, enum tessera_policy_kind kind,
 	rq->slice_ns = clamp(slice_ns, TESSERA_SLICE_MIN_NS, TESSERA_SLICE_MAX_NS);
 	rq->capacity_weight = max(capacity_weight, 1U);
 	rq->period_start = 0;
+	rq->vclock = 0;
 }
 EXPORT_SYMBOL_NS_GPL(tessera_rq_init, TESSERA);
 
@@ -192,14 +193,22 @@ void tessera_rq_remove(struct tessera_runqueue *rq, struct tessera_policy_entity
 }
 EXPORT_SYMBOL_NS_GPL(tessera_rq_remove, TESSERA);
 
+/*
+ * A waking entity starts at the smallest virtual time of the others that
+ * are runnable, else at the runqueue's clock: another's queue may be empty
+ * for an instant between two jobs, and a newcomer starting from 0 would
+ * then run alone until it had caught up with all its history.
+ */
 void tessera_rq_set_runnable(struct tessera_runqueue *rq,
 			     struct tessera_policy_entity *e, bool runnable)
 {
 	u64 floor;
 
-	if (runnable && !e->runnable &&
-	    tessera_rq_min_runnable_vtime(rq, e, &floor))
+	if (runnable && !e->runnable) {
+		if (!tessera_rq_min_runnable_vtime(rq, e, &floor))
+			floor = rq->vclock;
 		e->vtime = max(e->vtime, floor);
+	}
 	e->runnable = runnable;
 }
 EXPORT_SYMBOL_NS_GPL(tessera_rq_set_runnable, TESSERA);
@@ -236,14 +245,20 @@ void tessera_rq_set_policy(struct tessera_runqueue *rq, enum tessera_policy_kind
 		e->vtime = 0;
 		e->period_used_ns = 0;
 	}
+	rq->vclock = 0;
 }
 
 void tessera_rq_charge(struct tessera_runqueue *rq, struct tessera_policy_entity *e,
 		       u64 busy_ns)
 {
+	u64 floor;
+
 	e->vtime += div_u64(busy_ns * TESSERA_WEIGHT_MAX,
 			    tessera_effective_weight(rq, e));
 	e->period_used_ns += busy_ns;
+	if (!tessera_rq_min_runnable_vtime(rq, e, &floor) || floor > e->vtime)
+		floor = e->vtime;
+	rq->vclock = max(rq->vclock, floor);
 }
 EXPORT_SYMBOL_NS_GPL(tessera_rq_charge, TESSERA);
 

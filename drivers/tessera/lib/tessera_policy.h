@@ -51,6 +51,12 @@ struct tessera_runqueue {
 	const struct tessera_policy_ops *ops;
 	enum tessera_policy_kind kind;
 	u64 slice_ns;
+	/*
+	 * Never decreasing: the smallest virtual time among the runnable
+	 * entities and the one last charged. A newcomer or a waking entity
+	 * starts no lower, even when nobody else is runnable that instant.
+	 */
+	u64 vclock;
 	/* fixed share: the weight a full card holds, and the current period */
 	u32 capacity_weight;
 	u64 period_start;

@@ -251,6 +251,35 @@ static void waking_instance_banks_no_credit(struct kunit *test)
 	KUNIT_EXPECT_GE(test, sim_window_share(s, 0, start, s->trace_len), 400);
 }
 
+/*
+ * A newcomer that becomes runnable while the only other instance is idle
+ * for an instant (its queue empty between two jobs) starts at the
+ * runqueue's clock, not at 0: at weights 1:3 the old instance keeps its
+ * quarter instead of waiting until the newcomer has caught up with it.
+ */
+static void newcomer_starts_at_the_clock(struct kunit *test)
+{
+	static const u32 w[] = { 1 };
+	struct sim *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	u64 share;
+	int start;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	sim_init(test, s, TESSERA_POLICY_BEST_EFFORT, w, 1, 8);
+	sim_run(s, 200);
+	tessera_rq_set_runnable(&s->rq, &s->inst[0].e, false);
+	tessera_rq_add(&s->rq, &s->inst[1].e, 3);
+	s->inst[1].work_ns = U64_MAX;
+	s->n = 2;
+	tessera_rq_set_runnable(&s->rq, &s->inst[1].e, true);
+	tessera_rq_set_runnable(&s->rq, &s->inst[0].e, true);
+	start = s->trace_len;
+	sim_run(s, 40);
+	share = sim_window_share(s, 0, start, s->trace_len);
+	KUNIT_EXPECT_GE(test, share, 200);
+	KUNIT_EXPECT_LE(test, share, 300);
+}
+
 /* Sixteen instances with weights 1..16: each runs, none waits more than about its fair gap. */
 static void no_instance_starves(struct kunit *test)
 {
@@ -327,6 +356,7 @@ static struct kunit_case tessera_policy_cases[] = {
 	KUNIT_CASE(fixed_share_gives_weight_over_capacity),
 	KUNIT_CASE(equal_share_ignores_weights),
 	KUNIT_CASE(waking_instance_banks_no_credit),
+	KUNIT_CASE(newcomer_starts_at_the_clock),
 	KUNIT_CASE(no_instance_starves),
 	KUNIT_CASE(nothing_runnable_picks_nothing),
 	KUNIT_CASE(settings_are_validated),
