@@ -82,13 +82,23 @@ static void tessera_sched_charge(struct tessera_sched_entity *se)
 	se->stats.charged_ns += delta;
 }
 
-/* Tell the run queue whether @se can use its engine. Lock held. */
+/*
+ * Tell the run queue whether @se can use its engine. Lock held. A context
+ * running alone has no slice timer and so is charged only at the next
+ * decision: charge it before a waking context takes its floor from it, or
+ * the newcomer would start from where the lone one stood when it began.
+ */
 static void tessera_sched_update_runnable(struct tessera_sched_entity *se)
 {
 	bool want = se->has_work && !se->stopped;
+	struct tessera_sched_entity *cur;
 
-	if (se->home && se->pe.runnable != want)
-		tessera_rq_set_runnable(&se->home->rq, &se->pe, want);
+	if (!se->home || se->pe.runnable == want)
+		return;
+	cur = se->home->current_se;
+	if (want && cur && cur != se)
+		tessera_sched_charge(cur);
+	tessera_rq_set_runnable(&se->home->rq, &se->pe, want);
 }
 
 static bool tessera_rq_runnable_besides(struct tessera_runqueue *rq,
