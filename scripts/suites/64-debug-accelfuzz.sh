@@ -22,6 +22,8 @@
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -uo pipefail
+# shellcheck source=selftests/fuzz/fuzz-result.sh
+. "$(dirname "$0")/../../selftests/fuzz/fuzz-result.sh"
 
 export TESSERA_TESTHOST_KERNEL=debug
 top=$suite_top
@@ -71,12 +73,9 @@ start=$SECONDS
 status=$?
 took=$((SECONDS - start))
 
-result=$(grep -E '^accel_fuzz: (PASS|FAIL|ERROR) ' "$log" | tail -n 1)
-seed=$(sed -n 's/.* seed=\([0-9]*\).*/\1/p' <<<"$result")
-[ -n "$seed" ] || seed=$(sed -n 's/^# accel_fuzz: seed=\([0-9]*\) .*/\1/p' "$log" | head -n 1)
-ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$result")
+fuzz_result "$log" accel_fuzz
+result=$fz_result seed=$fz_seed ops=$fz_ops reason=$fz_reason
 jobs=$(sed -n 's/.* jobs_verified=\([0-9]*\).*/\1/p' <<<"$result")
-reason=$(sed -n 's/.* reason=\(.*\)/\1/p' <<<"$result")
 grep -E '^# accel_fuzz: ' "$log"
 echo "# $name: test host exited with status $status after $took s (console: .cache/testhost/logs/$name.log, output: ${log#"$top"/})"
 
