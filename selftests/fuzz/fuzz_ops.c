@@ -72,6 +72,9 @@ static uint8_t scratch_page[4096] __attribute__((aligned(4096)));
 static void *none_page;		/* PROT_NONE: a user pointer that faults */
 static uint8_t *big_buf;	/* 1 MiB for large region reads */
 #define BIG_BUF_BYTES	(1u << 20)
+/* the PCIe capability's Device Control, high byte (at 0x60 + 8): Initiate FLR */
+#define FZ_CFG_DEVCTL_HI	0x69
+#define FZ_CFG_FLR_BIT		0x80
 
 static int removing;		/* a removal was started and not finished */
 static int remove_countdown;
@@ -1348,6 +1351,10 @@ static void exec_rw(struct fz_task *t, const struct fz_op *op)
 
 		for (i = 0; i < len && i < sizeof(local); i++)
 			((uint8_t *)buf)[i] = v >> (8 * (i % 8));
+		/* nor an FLR (Initiate Function-Level Reset): CFG_WRITE's, with its model */
+		if (index == VFIO_PCI_CONFIG_REGION_INDEX && off <= FZ_CFG_DEVCTL_HI &&
+		    off + len > FZ_CFG_DEVCTL_HI && FZ_CFG_DEVCTL_HI - off < sizeof(local))
+			((uint8_t *)buf)[FZ_CFG_DEVCTL_HI - off] &= ~FZ_CFG_FLR_BIT;
 		/* valid BAR0 writes of random values stay off the ring registers */
 		if (!want && index == VFIO_PCI_BAR0_REGION_INDEX && off <= TESSERA_VF_RESET + 4 &&
 		    !fz.vfpga && off + len > TESSERA_VF_RING_BASE_LO)
@@ -1506,7 +1513,8 @@ static void exec_cfg_write(struct fz_task *t, const struct fz_op *op)
 		off = 0;
 	for (i = 0; i < len; i++)
 		buf[i] = (op->a[3] & 1) ? 0xff : v >> (8 * (i % 8));
-	flr = off <= 0x69 && off + len > 0x69 && (buf[0x69 - off] & 0x80);
+	flr = off <= FZ_CFG_DEVCTL_HI && off + len > FZ_CFG_DEVCTL_HI &&
+	      (buf[FZ_CFG_DEVCTL_HI - off] & FZ_CFG_FLR_BIT);
 	n = fz_region_rw(VFIO_PCI_CONFIG_REGION_INDEX, true, off, buf, len, &err);
 	want = off + len <= 256 ? 0 : EINVAL;
 	fz_expect(t, n, err, want, "config-space write");
