@@ -796,6 +796,9 @@ static void probe(struct fz_task *t, const struct fz_binding *b, uint64_t seed)
 	struct fz_task g;
 	unsigned int n = 0, i, k, tries;
 
+	/* Work queued earlier may still write the bound pages: read them after it. */
+	if (fz_wait_idle(t, 20000) < 0)
+		return;
 	fz_seed_task(&g, seed, 97);
 	memset(c, 0, sizeof(c));
 	for (tries = 0; tries < 12 && n < 6; tries++) {

@@ -43,6 +43,7 @@ TESSERA_STAT_ATTR(doorbells);
 TESSERA_STAT_ATTR(commands);
 TESSERA_STAT_ATTR(rejects);
 TESSERA_STAT_ATTR(card_faults);
+TESSERA_STAT_ATTR(pin_calls);
 TESSERA_STAT_ATTR(audit_ns);
 TESSERA_STAT_ATTR(pin_ns);
 TESSERA_STAT_ATTR(map_ns);
@@ -90,11 +91,12 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr, cha
 	struct tessera_vgpu_stats *s = &vg->stats;
 
 	return sysfs_emit(buf,
-			  "doorbells %lld\ncommands %lld\nrejects %lld\ncard_faults %lld\naudit_ns %lld\npin_ns %lld\nmap_ns %lld\ncopy_ns %lld\nbusy_ns %llu\n",
+			  "doorbells %lld\ncommands %lld\nrejects %lld\ncard_faults %lld\npin_calls %lld\naudit_ns %lld\npin_ns %lld\nmap_ns %lld\ncopy_ns %lld\nbusy_ns %llu\n",
 			  atomic64_read(&s->doorbells), atomic64_read(&s->commands),
 			  atomic64_read(&s->rejects), atomic64_read(&s->card_faults),
-			  atomic64_read(&s->audit_ns), atomic64_read(&s->pin_ns),
-			  atomic64_read(&s->map_ns), atomic64_read(&s->copy_ns),
+			  atomic64_read(&s->pin_calls), atomic64_read(&s->audit_ns),
+			  atomic64_read(&s->pin_ns), atomic64_read(&s->map_ns),
+			  atomic64_read(&s->copy_ns),
 			  tessera_vgpu_busy_ns(vg));
 }
 static DEVICE_ATTR_RO(stats);
@@ -209,6 +211,7 @@ static struct attribute *tessera_inst_attrs[] = {
 	&dev_attr_commands.attr.attr,
 	&dev_attr_rejects.attr.attr,
 	&dev_attr_card_faults.attr.attr,
+	&dev_attr_pin_calls.attr.attr,
 	&dev_attr_audit_ns.attr.attr,
 	&dev_attr_pin_ns.attr.attr,
 	&dev_attr_map_ns.attr.attr,

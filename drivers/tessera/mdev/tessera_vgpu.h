@@ -40,16 +40,21 @@ struct tessera_mdev_type;
  * @commands: commands accepted into the shadow ring, batch contents included
  * @rejects: commands or doorbells the audit rejected
  * @card_faults: faults the card reported for the instance
+ * @pin_calls: vfio_pin_pages() calls
  * @audit_ns: time spent auditing commands
  * @pin_ns: time spent pinning guest pages (vfio_pin_pages + DMA mapping)
  * @map_ns: time spent writing device-MMU entries and invalidating the TLB
  * @copy_ns: time spent copying commands out of guest memory
+ *
+ * The counts are always kept; the times only while the module parameter
+ * time_mediation is on (tessera_submit.c), for `make bench`.
  */
 struct tessera_vgpu_stats {
 	atomic64_t doorbells;
 	atomic64_t commands;
 	atomic64_t rejects;
 	atomic64_t card_faults;
+	atomic64_t pin_calls;
 	atomic64_t audit_ns;
 	atomic64_t pin_ns;
 	atomic64_t map_ns;
