@@ -173,7 +173,26 @@ struct tessera_ctx_sched_info {
 	struct tessera_sched_stats stats;
 };
 
-struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev,
+/*
+ * Mediated instances may hold contexts 0 .. TESSERA_INSTANCE_CONTEXTS - 1
+ * (the smallest vGPU type is 1/32 of a card); a card's contexts above them
+ * are kept for host clients (the accel host node), which take those first.
+ */
+#define TESSERA_INSTANCE_CONTEXTS	32
+
+/* Who a context is for: the part of the card's contexts it comes from. */
+enum tessera_ctx_user {
+	TESSERA_CTX_FOR_INSTANCE,
+	TESSERA_CTX_FOR_HOST,
+};
+
+/*
+ * The weight of a whole card: an instance of 1/N of the card has
+ * TESSERA_CARD_WEIGHT / N, and under fixed share that is its share.
+ */
+#define TESSERA_CARD_WEIGHT		32
+
+struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev, enum tessera_ctx_user user,
 				      tessera_ctx_irq_fn irq_fn, void *data);
 void tessera_ctx_free(struct tessera_ctx *ctx);
 unsigned int tessera_ctx_free_count(struct tessera_device *tdev);

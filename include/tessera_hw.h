@@ -47,8 +47,12 @@
 #define TESSERA_MAGIC			0x54535241	/* "TSRA" */
 #define TESSERA_VERSION			0x00010000	/* major.minor 16.16 */
 
-/* Limits of the model; the properties of one card choose within them. */
-#define TESSERA_MAX_CONTEXTS		32
+/*
+ * Limits of the model; the properties of one card choose within them.
+ * Contexts: their register pages fill BAR0 from TESSERA_CTX_BASE up to the
+ * region user pages (48 x 4 KiB).
+ */
+#define TESSERA_MAX_CONTEXTS		48
 #define TESSERA_MAX_ENGINES		4
 #define TESSERA_MAX_REGIONS		8
 

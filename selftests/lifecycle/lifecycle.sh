@@ -11,6 +11,10 @@
 #     available_instances is 0, each taking one; the next create fails with
 #     ENOSPC and leaves no device; removing them all gives back every
 #     type's availability and the module's reference count;
+#   - mixed types: after instances of mixed sizes come and go, each
+#     type's available_instances is exactly how many can be created;
+#   - TSR_SCALE_ROUNDS (20) rounds of 32 vgpu-32 instances created and
+#     removed, with nothing left behind;
 #   - rmmod of tessera while the mediator is loaded: refused;
 #   - rmmod of the mediator with live instances: they go with it, the card
 #     stays bound to tessera with no mdev parent; both modules again;
@@ -180,6 +184,8 @@ if [ "${TSR_IDENTITY:-1}" != 0 ]; then
 	else
 		not_ok "the mdev parent's name, mdevctl types or virsh nodedev-dumpxml differ from ${expected#"$PWD"/}"
 		sed 's/^/# /' "$work/identity.diff"
+		# what to record if the change is meant: the lines after "# identity: "
+		sed 's/^/# identity: /' "$work/identity"
 	fi
 fi
 
@@ -226,6 +232,99 @@ for t in "${types[@]}"; do
 		not_ok "create-until-full $t: removing all gives back every type's availability (now $now, $(instances) devices, refcnt $(refcnt), was $start_ref)"
 	fi
 done
+
+# ---- mixed types: available_instances stays exact ----
+
+# exact TYPE: available_instances says k; k creates succeed, the next fails
+# with ENOSPC; they go again and every type's availability is as before.
+exact()
+{
+	local t=$1 k before mine=() ok=1
+
+	before=$(snapshot)
+	k=$(avail "$t")
+	while [ ${#mine[@]} -lt "$k" ]; do
+		create "$t" || { ok=0; break; }
+		mine+=("$uuid")
+	done
+	if create "$t"; then
+		mine+=("$uuid")
+		ok=0
+	elif ! grep -q 'No space left on device' "$work/create.err"; then
+		ok=0
+	fi
+	for u in "${mine[@]}"; do
+		remove "$u"
+	done
+	[ "$ok" = 1 ] && [ "$(snapshot)" = "$before" ] && return 0
+	echo "# $t said $k available; ${#mine[@]} created; availability now $(snapshot), was $before"
+	return 1
+}
+
+# Instances of mixed sizes, added and taken away: after each step every
+# type's count is exactly what can still be created.
+mix=()
+for t in tessera-vgpu-2 tessera-vgpu-32 tessera-vfpga-1 tessera-vgpu-8 tessera-vgpu-16 \
+	 tessera-vgpu-32 tessera-vfpga-2 tessera-vgpu-4; do
+	[ -d "$(types_dir)/$t" ] && [ "$(avail "$t")" -gt 0 ] && create "$t" && mix+=("$uuid")
+done
+mixed_ok=1 checked=0
+for step in add remove; do
+	if [ "$step" = remove ] && [ ${#mix[@]} -ge 3 ]; then
+		# take away every other one: holes between live slices
+		for ((i = 0; i < ${#mix[@]}; i += 2)); do
+			remove "${mix[$i]}"
+		done
+	fi
+	for t in "${types[@]}"; do
+		exact "$t" || mixed_ok=0
+		checked=$((checked + 1))
+	done
+done
+remove_all
+if [ "$mixed_ok" = 1 ] && [ ${#mix[@]} -ge 6 ] && [ "$(snapshot)" = "$start_avail" ]; then
+	ok "mixed types (${#mix[@]} instances, then every other one removed): each of $checked available_instances readings was exactly what could be created"
+else
+	not_ok "mixed types: available_instances exact as instances come and go (${#mix[@]} made; now $(snapshot))"
+fi
+
+# ---- many small instances, created and removed in rounds ----
+
+# TSR_SCALE_ROUNDS rounds (default 20) of as many vgpu-32 instances as the
+# card holds (32 on the default card): each round gives back every type's
+# availability, the module's reference count and the pages every instance
+# holds (the debug host adds kmemleak). Round times are printed for the
+# log; `make bench` is where they are compared.
+rounds=${TSR_SCALE_ROUNDS:-20}
+small=tessera-vgpu-32
+if [ -d "$(types_dir)/$small" ]; then
+	per_round=$(avail "$small") scale_ok=1 times=()
+	for ((r = 0; r < rounds && scale_ok; r++)); do
+		t0=$(date +%s%N) made=()
+		for ((i = 0; i < per_round; i++)); do
+			create "$small" || { scale_ok=0; echo "# round $r: create $i failed: $(cat "$work/create.err")"; break; }
+			made+=("$uuid")
+		done
+		[ "$(avail "$small")" = 0 ] || { scale_ok=0; echo "# round $r: $(avail "$small") still available"; }
+		for u in "${made[@]}"; do
+			remove "$u"
+		done
+		times+=($((($(date +%s%N) - t0) / 1000000)))
+		if [ "$(snapshot)" != "$start_avail" ] || [ "$(refcnt)" != "$start_ref" ] ||
+		   [ "$(held_pages)" != "$start_held" ] || [ "$(instances)" != 0 ]; then
+			scale_ok=0
+			echo "# round $r: availability $(snapshot), refcnt $(refcnt), held $(held_pages), $(instances) devices"
+		fi
+	done
+	echo "# $small rounds of $per_round (ms): ${times[*]}"
+	if [ "$scale_ok" = 1 ] && [ "$per_round" -ge 32 ]; then
+		ok "$rounds rounds of $per_round $small instances created and removed: availability, refcnt and held pages back after each"
+	else
+		not_ok "$rounds rounds of $per_round $small instances created and removed, nothing left behind"
+	fi
+else
+	not_ok "the card offers $small"
+fi
 
 # ---- rmmod with live instances ----
 

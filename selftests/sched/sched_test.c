@@ -119,8 +119,9 @@ TEST_F_TIMEOUT(sched, settings_are_validated, TSR_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, tsr_sysfs_read(path, buf, sizeof(buf)));
 	EXPECT_STREQ("best-effort equal-share [fixed-share]", buf);
 
-	/* vgpu-8 is 1/8 of the card: weight 8/8 = 1, in sysfs and in VF_WEIGHT. */
-	EXPECT_EQ(1, sl_inst_read(a, "weight"));
+	/* vgpu-8 is 1/8 of the card: weight 32/8 = 4, in sysfs and in VF_WEIGHT. */
+	EXPECT_EQ(4, sl_inst_read(a, "weight"));
+	EXPECT_EQ(4, tsr_reg(&a->inst, TESSERA_VF_WEIGHT));
 	EXPECT_EQ(EINVAL, sl_inst_write_errno(a, "weight", "0"));
 	EXPECT_EQ(EINVAL, sl_inst_write_errno(a, "weight", "65"));
 	EXPECT_EQ(0, sl_inst_write_errno(a, "weight", "64"));
@@ -344,13 +345,16 @@ static double utilisation(struct sl_inst *s, uint64_t card_ns, uint64_t max_spre
 	return (double)(b1 - b0) / (double)(c1 - c0);
 }
 
-/* Fixed share runs on 10 ms slices: a period of 80 ms, a quarter share of 20 ms. */
-#define FIXED_SLICE_NS	10000000ull
-#define FIXED_PERIOD_NS	(8 * FIXED_SLICE_NS)
+/*
+ * Fixed share on one engine runs in periods of TESSERA_CARD_WEIGHT (32)
+ * slices: 2.5 ms slices give a period of 80 ms, a quarter share of 20 ms.
+ */
+#define FIXED_SLICE_NS	2500000ull
+#define FIXED_PERIOD_NS	(32 * FIXED_SLICE_NS)
 #define FIXED_PERIODS	20
 
 /*
- * Fixed share: a vgpu-4 instance holds 2/8 of the card. With its neighbour
+ * Fixed share: a vgpu-4 instance holds 8/32 of the card. With its neighbour
  * idle it still gets only its quarter (the idle share stays unused), over
  * 20 periods between two exact samples (taken while it waits for its next
  * period): each period gives it its budget B once, plus at most one
@@ -362,12 +366,12 @@ static double utilisation(struct sl_inst *s, uint64_t card_ns, uint64_t max_spre
  */
 TEST_F_TIMEOUT(sched, fixed_share_leaves_idle_share_unused, TSR_TEST_TIMEOUT_S)
 {
-	uint64_t budget = FIXED_PERIOD_NS * 2 / 8, idle0, over;
+	uint64_t budget = FIXED_PERIOD_NS * 8 / 32, idle0, over;
 	double u, bound, err;
 	char buf[32];
 
 	ASSERT_EQ(0, setup_n(_metadata, self, "tessera-vgpu-4", 2));
-	ASSERT_EQ(2, sl_inst_read(&self->inst[0], "weight"));
+	ASSERT_EQ(8, sl_inst_read(&self->inst[0], "weight"));
 	snprintf(buf, sizeof(buf), "%llu", FIXED_SLICE_NS / 1000);
 	ASSERT_EQ(0, sl_card_write("slice_us", buf));
 	ASSERT_EQ(0, sl_card_write("policy", "fixed-share"));

@@ -31,10 +31,10 @@
 #include "tessera_accel.h"
 #include "tessera_core.h"
 
-static unsigned int host_weight = 2;
+static unsigned int host_weight = 8;
 module_param(host_weight, uint, 0444);
 MODULE_PARM_DESC(host_weight,
-		 "Scheduling weight of the card's host node, as a vGPU's (vgpu-4 has 2; default 2)");
+		 "Scheduling weight of the card's host node, as a vGPU's (vgpu-4 has 8; default 8)");
 
 #define TESSERA_ACCEL_HOST_RING_ENTRIES	256
 #define TESSERA_ACCEL_HOST_RING_DVA	TESSERA_VF_DVA_GUEST_LIMIT
@@ -435,7 +435,7 @@ static int tessera_accel_host_probe(struct auxiliary_device *auxdev,
 	host->mmu = tessera_mmu_create(tdev);
 	if (IS_ERR(host->mmu))
 		return PTR_ERR(host->mmu);
-	host->ctx = tessera_ctx_alloc(tdev, tessera_accel_host_irq, host);
+	host->ctx = tessera_ctx_alloc(tdev, TESSERA_CTX_FOR_HOST, tessera_accel_host_irq, host);
 	if (IS_ERR(host->ctx)) {
 		ret = PTR_ERR(host->ctx);
 		dev_err(&auxdev->dev, "no free context on the card for the host node: %d\n", ret);

@@ -76,7 +76,7 @@ static void tct_ctx_setup(struct kunit *test, struct tct_ctx *c)
 	init_completion(&c->fault);
 	KUNIT_ASSERT_EQ(test, tessera_vram_alloc(tct.tdev, TCT_SLICE, &c->slice), 0);
 	c->have_slice = true;
-	c->ctx = tessera_ctx_alloc(tct.tdev, tct_irq, c);
+	c->ctx = tessera_ctx_alloc(tct.tdev, TESSERA_CTX_FOR_HOST, tct_irq, c);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c->ctx));
 	c->mmu = tessera_mmu_create(tct.tdev);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c->mmu));

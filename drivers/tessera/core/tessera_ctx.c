@@ -118,11 +118,18 @@ void tessera_ctx_mgr_fini(struct tessera_device *tdev)
 	mgr->ctx = NULL;
 }
 
+/* Contexts 0 .. this - 1 may go to instances. */
+static unsigned int tessera_ctx_instance_limit(struct tessera_device *tdev)
+{
+	return min_t(unsigned int, tdev->info.num_contexts, TESSERA_INSTANCE_CONTEXTS);
+}
+
+/* Free contexts an instance may take. */
 unsigned int tessera_ctx_free_count(struct tessera_device *tdev)
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < tdev->info.num_contexts; i++)
+	for (i = 0; i < tessera_ctx_instance_limit(tdev); i++)
 		if (!READ_ONCE(tdev->ctxs.ctx[i].in_use))
 			n++;
 	return n;
@@ -132,6 +139,8 @@ EXPORT_SYMBOL_NS_GPL(tessera_ctx_free_count, TESSERA);
 /**
  * tessera_ctx_alloc() - take a free hardware context
  * @tdev: the card
+ * @user: an instance's (from the instances' part) or a host client's (from
+ *	the host's part, else the instances')
  * @irq_fn: called on the context's interrupts
  * @data: passed to @irq_fn
  *
@@ -139,14 +148,19 @@ EXPORT_SYMBOL_NS_GPL(tessera_ctx_free_count, TESSERA);
  *
  * Return: the context or an ERR_PTR (-ENOSPC when all are taken).
  */
-struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev,
+struct tessera_ctx *tessera_ctx_alloc(struct tessera_device *tdev, enum tessera_ctx_user user,
 				      tessera_ctx_irq_fn irq_fn, void *data)
 {
+	unsigned int limit = tessera_ctx_instance_limit(tdev);
 	struct tessera_ctx *ctx;
 	unsigned long flags;
-	int id;
+	int id = -ENOSPC;
 
-	id = ida_alloc_max(&tdev->ctxs.ids, tdev->info.num_contexts - 1, GFP_KERNEL);
+	if (user == TESSERA_CTX_FOR_HOST && limit < tdev->info.num_contexts)
+		id = ida_alloc_range(&tdev->ctxs.ids, limit, tdev->info.num_contexts - 1,
+				     GFP_KERNEL);
+	if (id == -ENOSPC)
+		id = ida_alloc_max(&tdev->ctxs.ids, limit - 1, GFP_KERNEL);
 	if (id < 0)
 		return ERR_PTR(id == -ENOMEM ? -ENOMEM : -ENOSPC);
 

@@ -56,9 +56,6 @@ MODULE_PARM_DESC(quiesce_timeout_ms,
 /* No timer shorter than this: a fixed-share remainder can be a few ns. */
 #define TESSERA_SCHED_MIN_TIMER_NS	(10 * NSEC_PER_USEC)
 
-/* The weight that fills one engine under fixed share: a card is 8. */
-#define TESSERA_SCHED_CARD_WEIGHT	8
-
 static u64 tessera_sched_card_now(struct tessera_sched *sched)
 {
 	return tessera_rd64(sched->tdev, TESSERA_REG_CLOCK_NS_LO);
@@ -887,8 +884,8 @@ int tessera_sched_init(struct tessera_device *tdev)
 	sched->policy = kind;
 	sched->slice_ns = slice_ns;
 	sched->num_engines = tdev->info.num_engines;
-	/* Fixed share: a vgpu-N instance (weight 8/N) gets 1/N of the card. */
-	capacity = max(TESSERA_SCHED_CARD_WEIGHT / sched->num_engines, 1U);
+	/* Fixed share: a vgpu-N instance (weight 32/N) gets 1/N of the card. */
+	capacity = max(TESSERA_CARD_WEIGHT / sched->num_engines, 1U);
 
 	for (i = 0; i < sched->num_engines; i++) {
 		struct tessera_engine *eng = &sched->engines[i];

@@ -132,7 +132,8 @@ unsigned int tessera_vram_count_fit(struct tessera_device *tdev, u64 size,
 				    unsigned int max)
 {
 	struct tessera_vram *v = &tdev->vram_alloc;
-	unsigned long addrs[8];
+	/* No more instances than the contexts they may hold. */
+	unsigned long addrs[TESSERA_INSTANCE_CONTEXTS];
 	unsigned int n = 0, i;
 
 	max = min_t(unsigned int, max, ARRAY_SIZE(addrs));

@@ -2,9 +2,11 @@
 /*
  * Tessera mediator: the card as an mdev parent.
  *
- * Types "vgpu-1", "vgpu-2", "vgpu-4", "vgpu-8" (directories
- * tessera-vgpu-N): an instance of vgpu-N gets 1/N of the device memory left
- * after the host reserve, one hardware context and scheduling weight 8/N.
+ * Types "vgpu-1", "vgpu-2", ... "vgpu-32" (directories tessera-vgpu-N): an
+ * instance of vgpu-N gets 1/N of the device memory left after the host
+ * reserve, one hardware context and scheduling weight TESSERA_CARD_WEIGHT/N
+ * (32/N). A type is offered if the card has the memory and the instance
+ * contexts to fill with it.
  * available_instances is computed from what is really free right now.
  * The vFPGA types are tessera_vfpga_types.c's.
  *
@@ -26,7 +28,7 @@
 #include "tessera_vfpga.h"
 #include "tessera_vgpu.h"
 
-static const unsigned int tessera_vgpu_fractions[TESSERA_NUM_VGPU_TYPES] = { 1, 2, 4, 8 };
+static const unsigned int tessera_vgpu_fractions[TESSERA_NUM_VGPU_TYPES] = { 1, 2, 4, 8, 16, 32 };
 
 static struct tessera_mdev_type *to_tessera_mdev_type(struct mdev_type *mtype)
 {
@@ -53,9 +55,9 @@ static ssize_t tessera_mdev_show_description(struct mdev_type *mtype, char *buf)
 	if (type->kind == TESSERA_INST_VFPGA)
 		return tessera_vfpga_show_description(mtype, buf);
 	return sysfs_emit(buf,
-			  "vGPU, 1/%u of the card: %llu MiB device memory (BAR2 %llu MiB), engine time weight %u of 8, 1 hardware context, command ring up to %u entries\n",
+			  "vGPU, 1/%u of the card: %llu MiB device memory (BAR2 %llu MiB), engine time weight %u of %u, 1 hardware context, command ring up to %u entries\n",
 			  type->per_card, type->vram_size >> 20, type->bar2_size >> 20,
-			  type->weight, tessera_submit_max_entries());
+			  type->weight, TESSERA_CARD_WEIGHT, tessera_submit_max_entries());
 }
 
 /**
@@ -183,13 +185,13 @@ static int tessera_mdev_aux_probe(struct auxiliary_device *adev,
 		u64 slice = round_down(div_u64(info->vram_usable, per_card), TESSERA_VRAM_GRANULE);
 
 		/* A type the card cannot fill with its own contexts is not offered. */
-		if (!slice || per_card > info->num_contexts)
+		if (!slice || per_card > min(info->num_contexts, TESSERA_INSTANCE_CONTEXTS))
 			continue;
 		type->per_card = per_card;
 		type->vram_size = slice;
 		type->bar2_size = roundup_pow_of_two(slice);
 		type->kind = TESSERA_INST_VGPU;
-		type->weight = 8 / per_card;
+		type->weight = TESSERA_CARD_WEIGHT / per_card;
 		snprintf(type->sysfs_name, sizeof(type->sysfs_name), "vgpu-%u", per_card);
 		snprintf(type->pretty_name, sizeof(type->pretty_name),
 			 "Tessera vGPU 1/%u (%llu MiB)", per_card, slice >> 20);

@@ -14,7 +14,7 @@ struct dentry;
 struct tessera_device;
 struct tessera_fpga;
 
-#define TESSERA_NUM_VGPU_TYPES	4
+#define TESSERA_NUM_VGPU_TYPES	6
 /* vGPU types, then the vFPGA types (tessera_vfpga_types.c) */
 #define TESSERA_NUM_MDEV_TYPES	(TESSERA_NUM_VGPU_TYPES + 3)
 

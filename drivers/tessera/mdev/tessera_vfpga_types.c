@@ -6,9 +6,9 @@
  * Types "vfpga-1", "vfpga-2", "vfpga-4" (directories tessera-vfpga-N): an
  * instance owns N card regions outright, one hardware context (whose device
  * MMU and device-memory window confine every region's DMA) and a slice of
- * device memory of N times 1/(2 * regions) of what the host leaves for
- * instances, so that instances owning every region take half of it and
- * vGPUs can have the rest. vfpga-1 may load VADD and CRC32; vfpga-2 and
+ * device memory of N times 1/(2 * regions * vfpga_share) of what the host
+ * leaves for instances, so that instances holding every region (every turn
+ * of it) take half of it and vGPUs can have the rest. vfpga-1 may load VADD and CRC32; vfpga-2 and
  * vfpga-4 also GEMM_TILE, the function that needs the most fabric. A type
  * is offered only if the card has the regions for it. available_instances
  * counts what is free now: regions, contexts and device memory.
@@ -131,7 +131,9 @@ unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_t
 	if (!fpga)
 		return 0;
 	nr = fpga->info->num_regions;
-	per_region = round_down(div_u64(fpga->info->vram_usable, 2 * nr), TESSERA_VRAM_GRANULE);
+	/* Time-shared, a card region serves share instance regions: each gets its part. */
+	per_region = round_down(div_u64(fpga->info->vram_usable, 2 * nr * max(fpga->share, 1U)),
+				TESSERA_VRAM_GRANULE);
 	if (!per_region)
 		return 0;
 
@@ -145,7 +147,7 @@ unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_t
 			continue;
 		type->regions = regions;
 		type->functions = functions;
-		type->mt.per_card = nr / regions;
+		type->mt.per_card = nr * max(fpga->share, 1U) / regions;
 		type->mt.vram_size = per_region * regions;
 		type->mt.bar2_size = roundup_pow_of_two(type->mt.vram_size);
 		type->mt.kind = TESSERA_INST_VFPGA;

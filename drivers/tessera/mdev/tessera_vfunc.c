@@ -806,7 +806,7 @@ int tessera_vfunc_init(struct vfio_device *vdev)
 	ret = tessera_vram_alloc(tdev, vg->type->vram_size, &vg->vram_offset);
 	if (ret)
 		goto err_lock;
-	vg->ctx = tessera_ctx_alloc(tdev, tessera_vgpu_ctx_irq, vg);
+	vg->ctx = tessera_ctx_alloc(tdev, TESSERA_CTX_FOR_INSTANCE, tessera_vgpu_ctx_irq, vg);
 	if (IS_ERR(vg->ctx)) {
 		ret = PTR_ERR(vg->ctx);
 		goto err_vram;

@@ -50,7 +50,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(TesseraState, TESSERA_CARD)
 
 /* Model choices (documented in Documentation/card.rst). */
 #define TESSERA_DEFAULT_VRAM_SIZE       (256 * MiB)
-#define TESSERA_DEFAULT_CONTEXTS        16
+QEMU_BUILD_BUG_ON(TESSERA_CTX_BASE + TESSERA_MAX_CONTEXTS * TESSERA_CTX_STRIDE >
+                  TESSERA_RGN_USER_BASE);
+
+/* 32 for mediated instances (down to 1/32 of the card) and 8 for the host */
+#define TESSERA_DEFAULT_CONTEXTS        40
 #define TESSERA_DEFAULT_ENGINES         2
 #define TESSERA_DEFAULT_REGIONS         4
 #define TESSERA_DEFAULT_REGION_CAPACITY (8 * MiB)

@@ -362,7 +362,7 @@ static void test_identity(void)
     card_boot(&c, NULL);
     g_assert_cmphex(rd(&c, TESSERA_REG_MAGIC), ==, TESSERA_MAGIC);
     g_assert_cmphex(rd(&c, TESSERA_REG_VERSION), ==, TESSERA_VERSION);
-    g_assert_cmpuint(rd(&c, TESSERA_REG_NUM_CONTEXTS), ==, 16);
+    g_assert_cmpuint(rd(&c, TESSERA_REG_NUM_CONTEXTS), ==, 40);
     g_assert_cmpuint(rd(&c, TESSERA_REG_NUM_ENGINES), ==, 2);
     g_assert_cmpuint(rd(&c, TESSERA_REG_NUM_REGIONS), ==, 4);
     g_assert_cmpuint(rd64(&c, TESSERA_REG_VRAM_SIZE_LO), ==, VRAM_SIZE);
