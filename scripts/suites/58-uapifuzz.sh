@@ -60,7 +60,8 @@ else
 	iommu=${TESSERA_FUZZ_IOMMU:-type1}
 fi
 
-all_types=(tessera-vgpu-1 tessera-vgpu-2 tessera-vgpu-4 tessera-vgpu-8
+# vgpu-4 lies between vgpu-2 and vgpu-8; vgpu-32 is the smallest slice.
+all_types=(tessera-vgpu-1 tessera-vgpu-2 tessera-vgpu-8 tessera-vgpu-32
 	   tessera-vfpga-1 tessera-vfpga-2 tessera-vfpga-4)
 if [ $# -gt 0 ]; then
 	types=("$@")

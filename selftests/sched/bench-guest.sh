@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Inside the test host (scripts/bench-sched.sh starts it): two Tessera
-# cards, each with one engine. Share error and fairness for 2, 4 and 8
-# instances on the first card and 16 over both (8 each: a vgpu-8 type
-# fills a card at 8 instances), preemption latency, fence latency with
+# cards, each with one engine. Share error, fairness and aggregate engine
+# use for 1 to 32 vgpu-32 instances on the first card and 16 over both,
+# preemption latency, fence latency with
 # preemption on and off, and the scheduler's overhead.
 set -euo pipefail
 bench=$1
@@ -21,10 +21,13 @@ a=${cards[0]}
 b=${cards[1]}
 echo "cards: $a and $b, one engine each; slice $(cat "/sys/bus/pci/devices/$a/tessera/slice_us") us, policy $(cat "/sys/bus/pci/devices/$a/tessera/policy")"
 echo
-for n in 2 4 8; do
+# Aggregate throughput (engine busy share of card time) and fairness from
+# 1 to 32 tenants of one card: vgpu-32 instances, 1/32 of the card each.
+for n in 1 2 4 8 16 32; do
 	"$bench" share "$n" "$a"
 	echo
 done
+# and 16 over both cards (8 each)
 "$bench" share 16 "$a" "$b"
 echo
 "$bench" switch-lat "$a"

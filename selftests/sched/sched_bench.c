@@ -2,8 +2,10 @@
 /*
  * Scheduler benchmark, run inside the test host by scripts/bench-sched.sh.
  *
- *   sched-bench share N CARDS...   N vgpu-8 instances spread over the cards
- *                                  (PCI names), equal weights, saturating
+ *   sched-bench share N CARDS...   N instances of $TESSERA_BENCH_TYPE
+ *                                  (default tessera-vgpu-32) spread over
+ *                                  the cards (PCI names), equal weights,
+ *                                  saturating
  *                                  BUSY work: share error per instance,
  *                                  Jain's index, engine time lost to
  *                                  switching, the driver's decision time
@@ -94,6 +96,7 @@ static double percentile(double *v, int n, double p)
 
 static int bench_share(int n, char **cards, int ncards)
 {
+	const char *type = getenv("TESSERA_BENCH_TYPE") ?: "tessera-vgpu-32";
 	static struct sl_inst inst[MAX_INST];
 	struct sl_inst *v[MAX_INST];
 	bool active[MAX_INST];
@@ -111,9 +114,9 @@ static int bench_share(int n, char **cards, int ncards)
 		card_of[i] = i % ncards;
 		per_card[card_of[i]]++;
 		setenv("TESSERA_PARENT", cards[card_of[i]], 1);
-		if (sl_setup(&inst[i], "tessera-vgpu-8")) {
-			fprintf(stderr, "sched-bench: instance %d of %d on %s failed\n", i, n,
-				cards[card_of[i]]);
+		if (sl_setup(&inst[i], type)) {
+			fprintf(stderr, "sched-bench: %s instance %d of %d on %s failed\n", type, i,
+				n, cards[card_of[i]]);
 			n = i;
 			ret = 1;
 			goto out;
@@ -161,8 +164,8 @@ static int bench_share(int n, char **cards, int ncards)
 	memset(card_sum, 0, sizeof(card_sum));
 	for (i = 0; i < n; i++)
 		card_sum[card_of[i]] += total[i];
-	printf("instances %d on %d card(s), slice %llu us, %d windows of %llu slices (%d per instance), from switch to switch\n",
-	       n, ncards, (unsigned long long)slice_ns() / 1000, WINDOWS,
+	printf("%s instances %d on %d card(s), slice %llu us, %d windows of %llu slices (%d per instance), from switch to switch\n",
+	       type, n, ncards, (unsigned long long)slice_ns() / 1000, WINDOWS,
 	       (unsigned long long)window, WINDOW_SLICES);
 	printf("  instance  card          share    want     error(all)  worst window error\n");
 	for (i = 0; i < n; i++) {

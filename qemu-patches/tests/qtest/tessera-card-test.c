@@ -372,7 +372,7 @@ static void test_identity(void)
     g_assert_cmphex(rd(&c, TESSERA_REG_FUNCTIONS), ==,
                     1u << TESSERA_FN_VADD | 1u << TESSERA_FN_CRC32 |
                     1u << TESSERA_FN_GEMM_TILE);
-    g_assert_cmpuint(qpci_msix_table_size(c.dev), ==, TESSERA_NUM_VECTORS(16));
+    g_assert_cmpuint(qpci_msix_table_size(c.dev), ==, TESSERA_NUM_VECTORS(40));
     wr(&c, TESSERA_REG_SCRATCH, 0xdeadbeef);
     g_assert_cmphex(rd(&c, TESSERA_REG_SCRATCH), ==, 0xdeadbeef);
     /* A read-only register ignores writes; unused offsets read zero. */
