@@ -39,7 +39,7 @@ MODULE_PARM_DESC(max_bindings, "Most live bindings one vGPU instance may hold (d
  *	commands may not use it
  * @num_pages: entries in @gpfns
  * @gpfns: the guest page frames, in device-address order, each holding a
- *	bind reference of its struct tessera_pin
+ *	vfio pin and a bind reference of its struct tessera_pin
  */
 struct tessera_binding {
 	struct interval_tree_node node;
@@ -100,7 +100,6 @@ static void tessera_binding_unpin(struct tessera_vgpu *vg, struct tessera_bindin
 
 	for (i = 0; i < done; i++) {
 		pin = xa_load(&vg->sub.pins, b->gpfns[i]);
-		pin->bind_refs--;
 		tessera_submit_pin_put(vg, b->gpfns[i], pin);
 	}
 	vg->sub.pinned_pages -= done;
@@ -186,7 +185,6 @@ static u32 tessera_binding_pin(struct tessera_vgpu *vg, struct tessera_binding *
 		return TESSERA_VF_BIND_ERR_NOMEM;
 	}
 	b->gpfns[i] = gpfn;
-	pin->bind_refs++;
 	vg->sub.pinned_pages++;
 	atomic_long_inc(&tessera_submit_pinned_pages);
 	return 0;

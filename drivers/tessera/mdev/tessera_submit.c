@@ -14,13 +14,14 @@
  * one level deeper, and the BATCH is rewritten to point at the copy. The
  * copy is freed once the card's head has passed the ring entry that used it.
  *
- * Guest pages that accepted commands touch are pinned on first use, mapped
- * in the context's MMU at device address = guest IOVA, and stay pinned until
- * the guest unmaps them (dma_unmap), the device is reset or closed. In the
- * bind space a range must lie in the guest's live bindings
- * (tessera_bind.c), whose pages were pinned when they were bound. A page
- * used both ways, or bound twice, is pinned and DMA-mapped once
- * (struct tessera_pin).
+ * Guest pages that accepted commands touch are pinned on first use, in
+ * runs of consecutive pages, one vfio_pin_pages() call each (at most
+ * TESSERA_PIN_RUN_MAX_PAGES), mapped in the context's MMU at device address
+ * = guest IOVA, and stay pinned until the guest unmaps them (dma_unmap: a
+ * run it cuts goes whole), the device is reset or closed. In the bind
+ * space a range must lie in the guest's live bindings (tessera_bind.c),
+ * whose pages were pinned when they were bound. A page used both ways, or
+ * bound twice, is DMA-mapped once (struct tessera_pin).
  */
 #include <linux/dma-mapping.h>
 #include <linux/genalloc.h>
@@ -277,137 +278,287 @@ static void tessera_submit_drop_batches_from(struct tessera_vgpu *vg, u64 retire
 
 /* ---- Pinning ---- */
 
-/**
- * tessera_submit_pin_get() - the pin of a guest page, made if there is none
- * @vg: the instance, locked
- * @pfn: guest page frame (IOVA >> PAGE_SHIFT)
- *
- * A guest page is pinned and DMA-mapped once, however many uses it has (at
- * its own address and in bindings): the DMA API allows one mapping of a
- * page per device at a time. It is pinned for device writes if the guest's
- * DMA mapping allows them; each device-MMU entry says whether its use may
- * write. A pin this returns that the caller then does not use must go back
- * with tessera_submit_pin_put().
- *
- * Return: the pin; ERR_PTR(-EFAULT) if the guest never mapped the IOVA,
- * -EDQUOT if pinning would pass RLIMIT_MEMLOCK, -ENOMEM if the host would
- * not give the memory.
+/*
+ * A guest page has one struct tessera_pin while it has uses: its DMA
+ * mapping for the card (the DMA API allows one mapping of a page per device
+ * at a time) and what uses it. Its vfio pins belong to the uses: the use at
+ * its own address to a run (struct tessera_pin_run: the pages one
+ * vfio_pin_pages() call pinned, unpinned whole, as iommufd requires), each
+ * binding page to a pin of its own.
  */
-struct tessera_pin *tessera_submit_pin_get(struct tessera_vgpu *vg, unsigned long pfn)
+
+/* What a failed vfio_pin_pages() means for the guest. */
+static int tessera_pin_error(struct tessera_vgpu *vg, dma_addr_t iova, int ret)
 {
-	struct device *dev = tessera_submit_dev(vg);
+	/* The guest never mapped the IOVA: -EINVAL from type1, -ENOENT from iommufd. */
+	if (ret == -EINVAL || ret == -ENOENT)
+		return -EFAULT;
+	/*
+	 * -ENOMEM: the pin would take the process past its RLIMIT_MEMLOCK
+	 * (type1: the mm's locked_vm; iommufd: the user's, as the device cdev
+	 * accounts by default). Both check the limit of the process that
+	 * mapped the IOVA, when the page is pinned, not when it is mapped.
+	 */
+	if (ret == -ENOMEM)
+		return -EDQUOT;
+	dev_warn_ratelimited(&vg->mdev->dev,
+			     "cannot pin IOVA 0x%llx: %d (a type1v2 container is required)\n",
+			     (u64)iova, ret);
+	return -EFAULT;
+}
+
+/* One vfio pin of guest page @pfn, read-write if the guest's mapping allows it. */
+static int tessera_pin_one(struct tessera_vgpu *vg, unsigned long pfn, struct page **page,
+			   bool *writable)
+{
 	dma_addr_t iova = (dma_addr_t)pfn << PAGE_SHIFT;
-	struct tessera_pin *pin;
-	bool writable = true;
 	int ret;
 
-	pin = xa_load(&vg->sub.pins, pfn);
+	*writable = true;
+	atomic64_inc(&vg->stats.pin_calls);
+	ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE, page);
+	if (ret == -EPERM) {
+		*writable = false;
+		atomic64_inc(&vg->stats.pin_calls);
+		ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ, page);
+	}
+	return ret == 1 ? 0 : tessera_pin_error(vg, iova, ret);
+}
+
+/*
+ * The pin entry of guest page @pfn, which the caller has just pinned (once
+ * more) as @page: made and DMA-mapped if there is none.
+ */
+static struct tessera_pin *tessera_pin_entry(struct tessera_vgpu *vg, unsigned long pfn,
+					     struct page *page, bool writable)
+{
+	struct device *dev = tessera_submit_dev(vg);
+	struct tessera_pin *pin = xa_load(&vg->sub.pins, pfn);
+
 	if (pin)
 		return pin;
 	pin = kzalloc(sizeof(*pin), TESSERA_GUEST_GFP);
 	if (!pin)
 		return ERR_PTR(-ENOMEM);
-
-	atomic64_inc(&vg->stats.pin_calls);
-	ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE, &pin->page);
-	if (ret == -EPERM) {
-		writable = false;
-		atomic64_inc(&vg->stats.pin_calls);
-		ret = vfio_pin_pages(&vg->vdev, iova, 1, IOMMU_READ, &pin->page);
-	}
-	if (ret != 1) {
-		kfree(pin);
-		/*
-		 * The guest never mapped the IOVA, a guest error: -EINVAL from
-		 * type1, -ENOENT from iommufd.
-		 */
-		if (ret == -EINVAL || ret == -ENOENT)
-			return ERR_PTR(-EFAULT);
-		/*
-		 * -ENOMEM: the pin would take the process past its
-		 * RLIMIT_MEMLOCK (type1: the mm's locked_vm; iommufd: the
-		 * user's, as the device cdev accounts by default). Both check
-		 * the limit of the process that mapped the IOVA, when the page
-		 * is pinned, not when it is mapped.
-		 */
-		if (ret == -ENOMEM)
-			return ERR_PTR(-EDQUOT);
-		dev_warn_ratelimited(&vg->mdev->dev,
-				     "cannot pin IOVA 0x%llx: %d (a type1v2 container is required)\n",
-				     (u64)iova, ret);
-		return ERR_PTR(-EFAULT);
-	}
+	pin->page = page;
 	pin->writable = writable;
-	pin->dma = dma_map_page(dev, pin->page, 0, PAGE_SIZE,
+	pin->dma = dma_map_page(dev, page, 0, PAGE_SIZE,
 				writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 	if (dma_mapping_error(dev, pin->dma))
-		goto err_unpin;
+		goto err_free;
 	if (xa_err(xa_store(&vg->sub.pins, pfn, pin, TESSERA_GUEST_GFP)))
 		goto err_dma;
 	return pin;
 
 err_dma:
 	dma_unmap_page(dev, pin->dma, PAGE_SIZE, writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
-err_unpin:
-	vfio_unpin_pages(&vg->vdev, iova, 1);
+err_free:
 	kfree(pin);
 	return ERR_PTR(-ENOMEM);
 }
 
-/**
- * tessera_submit_pin_put() - unpin a guest page if nothing uses it any more
- * @vg: the instance, locked
- * @pfn: guest page frame
- * @pin: its pin
- *
- * The caller has cleared the device-MMU entries of the uses it dropped and
- * drained the card since, or the card never saw them.
- */
-void tessera_submit_pin_put(struct tessera_vgpu *vg, unsigned long pfn, struct tessera_pin *pin)
+/* The entry goes with its last use; the uses' vfio pins are their owners'. */
+static void tessera_pin_entry_put(struct tessera_vgpu *vg, unsigned long pfn,
+				  struct tessera_pin *pin)
 {
 	if (pin->direct || pin->bind_refs)
 		return;
 	dma_unmap_page(tessera_submit_dev(vg), pin->dma, PAGE_SIZE,
 		       pin->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
-	vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
 	xa_erase(&vg->sub.pins, pfn);
 	kfree(pin);
 }
 
-/* Map guest page @pfn at its own address for the card. */
-static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn,
-				   struct tessera_pin **out)
+/**
+ * tessera_submit_pin_get() - pin a guest page for a binding
+ * @vg: the instance, locked
+ * @pfn: guest page frame (IOVA >> PAGE_SHIFT)
+ *
+ * Takes a vfio pin of the page for the binding and one bind reference of
+ * its pin entry, which is made and DMA-mapped if there is none. The entry
+ * says whether the card may write the page (the guest's DMA mapping
+ * allows it); each device-MMU entry says whether its use may.
+ *
+ * Return: the pin entry; ERR_PTR(-EFAULT) if the guest never mapped the
+ * IOVA, -EDQUOT if pinning would pass RLIMIT_MEMLOCK, -ENOMEM if the host
+ * would not give the memory.
+ */
+struct tessera_pin *tessera_submit_pin_get(struct tessera_vgpu *vg, unsigned long pfn)
+{
+	struct tessera_pin *pin;
+	struct page *page;
+	bool writable;
+	int ret;
+
+	ret = tessera_pin_one(vg, pfn, &page, &writable);
+	if (ret)
+		return ERR_PTR(ret);
+	pin = tessera_pin_entry(vg, pfn, page, writable);
+	if (IS_ERR(pin)) {
+		vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+		return pin;
+	}
+	pin->bind_refs++;
+	return pin;
+}
+
+/**
+ * tessera_submit_pin_put() - give back what tessera_submit_pin_get() took
+ * @vg: the instance, locked
+ * @pfn: guest page frame
+ * @pin: its pin entry
+ *
+ * The caller has cleared the device-MMU entry of the binding page and
+ * drained the card since, or the card never saw it.
+ */
+void tessera_submit_pin_put(struct tessera_vgpu *vg, unsigned long pfn, struct tessera_pin *pin)
+{
+	pin->bind_refs--;
+	tessera_pin_entry_put(vg, pfn, pin);
+	vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+}
+
+/*
+ * Map the pages of a run the caller has just pinned at their own
+ * addresses. On failure nothing of the run is left mapped or counted (the
+ * card never had work that uses its pages) and the caller unpins it.
+ */
+static int tessera_submit_map_run(struct tessera_vgpu *vg, unsigned long first,
+				  unsigned long n, struct page **pages, bool writable)
 {
 	struct tessera_submit *sub = &vg->sub;
 	struct tessera_pin *pin;
+	unsigned long i;
+	ktime_t start = tessera_stat_start();
+
+	for (i = 0; i < n; i++) {
+		pin = tessera_pin_entry(vg, first + i, pages[i], writable);
+		if (IS_ERR(pin))
+			goto undo;
+		if (tessera_mmu_map(vg->mmu, (u64)(first + i) << PAGE_SHIFT, pin->dma,
+				    pin->writable)) {
+			tessera_pin_entry_put(vg, first + i, pin);
+			goto undo;
+		}
+		pin->direct = true;
+	}
+	sub->pinned_pages += n;
+	atomic_long_add(n, &tessera_submit_pinned_pages);
+	tessera_stat_add_since(&vg->stats.map_ns, start);
+	return 0;
+
+undo:
+	while (i--) {
+		pin = xa_load(&sub->pins, first + i);
+		tessera_mmu_unmap(vg->mmu, (u64)(first + i) << PAGE_SHIFT);
+		pin->direct = false;
+		tessera_pin_entry_put(vg, first + i, pin);
+	}
+	return -ENOMEM;
+}
+
+/*
+ * Pin [@first, @first + @n) with one vfio_pin_pages() call, read-write,
+ * and map it. 0, or a negative errno with nothing of it left: the caller
+ * then goes page by page, which finds which page is wrong and how.
+ */
+static int tessera_submit_pin_run(struct tessera_vgpu *vg, unsigned long first, unsigned long n,
+				  struct tessera_pin_run *run)
+{
+	dma_addr_t iova = (dma_addr_t)first << PAGE_SHIFT;
+	struct page **pages;
 	ktime_t start;
+	int ret;
+
+	pages = kvmalloc_array(n, sizeof(*pages), TESSERA_GUEST_GFP);
+	if (!pages)
+		return -ENOMEM;
+	start = tessera_stat_start();
+	atomic64_inc(&vg->stats.pin_calls);
+	ret = vfio_pin_pages(&vg->vdev, iova, n, IOMMU_READ | IOMMU_WRITE, pages);
+	tessera_stat_add_since(&vg->stats.pin_ns, start);
+	if (ret != n) {
+		/* type1 and iommufd pin all or nothing */
+		kvfree(pages);
+		return ret < 0 ? ret : -EFAULT;
+	}
+	ret = tessera_submit_map_run(vg, first, n, pages, true);
+	kvfree(pages);
+	if (ret) {
+		vfio_unpin_pages(&vg->vdev, iova, n);
+		return ret;
+	}
+	tessera_pin_runs_insert(&vg->sub.runs, run, first, first + n - 1);
+	return 0;
+}
+
+/* Pin guest page @pfn alone (a run of one) and map it at its own address. */
+static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn,
+				   struct tessera_pin_run *run)
+{
+	struct page *page;
+	ktime_t start;
+	bool writable;
+	int ret;
+
+	start = tessera_stat_start();
+	ret = tessera_pin_one(vg, pfn, &page, &writable);
+	tessera_stat_add_since(&vg->stats.pin_ns, start);
+	if (ret == -EFAULT)
+		return TESSERA_VF_REJECT_RANGE;
+	if (ret == -EDQUOT)
+		return TESSERA_VF_REJECT_MEMLOCK;
+	if (ret)
+		return TESSERA_VF_REJECT_NOMEM;
+	if (tessera_submit_map_run(vg, pfn, 1, &page, writable)) {
+		vfio_unpin_pages(&vg->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+		return TESSERA_VF_REJECT_NOMEM;
+	}
+	tessera_pin_runs_insert(&vg->sub.runs, run, pfn, pfn);
+	return 0;
+}
+
+/*
+ * Guest page @pfn, not mapped at its own address, and as many pages after
+ * it up to @last as one pin call takes: pinned as one run where that
+ * works, else @pfn alone (its error is the command's). A run that failed
+ * clears *@try_run: the rest of the range goes page by page, so that a
+ * range whose end cannot be pinned costs one failed call, not one per page.
+ */
+static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, unsigned long last,
+				   bool *try_run)
+{
+	struct tessera_submit *sub = &vg->sub;
+	unsigned long room = sub->pin_limit - sub->pinned_pages, gap_first, gap_last;
+	struct tessera_pin_run *run;
+	u32 code;
 
 	if (sub->pinned_pages >= sub->pin_limit)
 		return TESSERA_VF_REJECT_PIN_LIMIT;
-
-	start = tessera_stat_start();
-	pin = tessera_submit_pin_get(vg, pfn);
-	if (IS_ERR(pin)) {
-		if (PTR_ERR(pin) == -EFAULT)
-			return TESSERA_VF_REJECT_RANGE;
-		if (PTR_ERR(pin) == -EDQUOT)
-			return TESSERA_VF_REJECT_MEMLOCK;
+	run = kmalloc(sizeof(*run), TESSERA_GUEST_GFP);
+	if (!run)
+		return TESSERA_VF_REJECT_NOMEM;
+	/* Runs cover exactly the pages mapped at their own addresses: @pfn starts a gap. */
+	if (WARN_ON_ONCE(!tessera_pin_runs_gap(&sub->runs, pfn, last,
+					       min_t(unsigned long, room,
+						     TESSERA_PIN_RUN_MAX_PAGES),
+					       &gap_first, &gap_last) ||
+			 gap_first != pfn)) {
+		kfree(run);
 		return TESSERA_VF_REJECT_NOMEM;
 	}
-	tessera_stat_add_since(&vg->stats.pin_ns, start);
-
-	start = tessera_stat_start();
-	if (tessera_mmu_map(vg->mmu, (u64)pfn << PAGE_SHIFT, pin->dma, pin->writable)) {
-		/* A map that fails wrote no entry: the card cannot have used it. */
-		tessera_submit_pin_put(vg, pfn, pin);
-		return TESSERA_VF_REJECT_NOMEM;
+	/* Pages the host is taking back stay out of it. */
+	if (sub->unmap_pending && sub->unmap_first > pfn && sub->unmap_first <= gap_last)
+		gap_last = sub->unmap_first - 1;
+	if (*try_run && gap_last > pfn) {
+		if (!tessera_submit_pin_run(vg, pfn, gap_last - pfn + 1, run))
+			return 0;
+		*try_run = false;
 	}
-	tessera_stat_add_since(&vg->stats.map_ns, start);
-	pin->direct = true;
-	sub->pinned_pages++;
-	atomic_long_inc(&tessera_submit_pinned_pages);
-	*out = pin;
-	return 0;
+	code = tessera_submit_pin_page(vg, pfn, run);
+	if (code)
+		kfree(run);
+	return code;
 }
 
 /* Pin and map every page of a guest range the card will touch. */
@@ -416,6 +567,7 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 {
 	unsigned long pfn, last = (addr + len - 1) >> PAGE_SHIFT;
 	struct tessera_pin *pin;
+	bool try_run = true;
 	u32 code;
 
 	for (pfn = addr >> PAGE_SHIFT; pfn <= last; pfn++) {
@@ -426,11 +578,12 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 		}
 		pin = xa_load(&vg->sub.pins, pfn);
 		if (!pin || !pin->direct) {
-			code = tessera_submit_pin_page(vg, pfn, &pin);
+			code = tessera_submit_pin_from(vg, pfn, last, &try_run);
 			if (code) {
 				*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
 				return code;
 			}
+			pin = xa_load(&vg->sub.pins, pfn);
 		}
 		if (write && !pin->writable) {
 			*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
@@ -440,26 +593,38 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 	return 0;
 }
 
-/* Take pages in [@first, @last] off their own addresses, and unpin the unused. */
+/*
+ * Take pages in [@first, @last] off their own addresses and unpin them,
+ * with the whole of every run that has pages in the range.
+ */
 static void tessera_submit_unpin_pfns(struct tessera_vgpu *vg, unsigned long first,
 				      unsigned long last)
 {
+	struct tessera_submit *sub = &vg->sub;
+	struct tessera_pin_run *run;
 	struct tessera_pin *pin;
 	unsigned long pfn;
 
-	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last)
+	tessera_pin_runs_widen(&sub->runs, &first, &last);
+	xa_for_each_range(&sub->pins, pfn, pin, first, last)
 		if (pin->direct)
 			tessera_mmu_unmap(vg->mmu, (u64)pfn << PAGE_SHIFT);
 	/* No access of the card may still use the pages. */
 	if (!tessera_submit_drain(vg))
 		return;
-	xa_for_each_range(&vg->sub.pins, pfn, pin, first, last) {
+	xa_for_each_range(&sub->pins, pfn, pin, first, last) {
 		if (pin->direct) {
 			pin->direct = false;
-			vg->sub.pinned_pages--;
+			sub->pinned_pages--;
 			atomic_long_dec(&tessera_submit_pinned_pages);
 		}
-		tessera_submit_pin_put(vg, pfn, pin);
+		tessera_pin_entry_put(vg, pfn, pin);
+	}
+	while ((run = tessera_pin_runs_first(&sub->runs, first, last))) {
+		tessera_pin_runs_remove(&sub->runs, run);
+		vfio_unpin_pages(&vg->vdev, (dma_addr_t)run->node.start << PAGE_SHIFT,
+				 tessera_pin_run_pages(run));
+		kfree(run);
 	}
 }
 
@@ -856,7 +1021,7 @@ static bool tessera_submit_card_settled(struct tessera_vgpu *vg)
  */
 void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 {
-	unsigned long first, last, index;
+	unsigned long first, last, index, wide_first, wide_last;
 	struct tessera_submit *sub = &vg->sub;
 	bool settled;
 
@@ -871,8 +1036,12 @@ void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 	if (!xa_find(&sub->pins, &index, last, XA_PRESENT) &&
 	    !tessera_bind_holds(vg, first, last))
 		goto out;
-	sub->unmap_first = first;
-	sub->unmap_last = last;
+	/* A run is unpinned whole: new commands may use none of a run the range cuts. */
+	wide_first = first;
+	wide_last = last;
+	tessera_pin_runs_widen(&sub->runs, &wide_first, &wide_last);
+	sub->unmap_first = wide_first;
+	sub->unmap_last = wide_last;
 	sub->unmap_pending = true;
 	tessera_bind_mark_revoking(vg, first, last);
 	mutex_unlock(&vg->lock);
@@ -891,7 +1060,7 @@ void tessera_submit_dma_unmap(struct tessera_vgpu *vg, u64 iova, u64 length)
 		tessera_vgpu_fault(vg, TESSERA_VF_REJECT_UNMAPPED, head, iova);
 	}
 	tessera_bind_revoke(vg);
-	tessera_submit_unpin_pfns(vg, first, last);
+	tessera_submit_unpin_pfns(vg, wide_first, wide_last);
 	sub->unmap_pending = false;
 out:
 	mutex_unlock(&vg->lock);
@@ -908,6 +1077,7 @@ int tessera_submit_init(struct tessera_vgpu *vg)
 
 	INIT_LIST_HEAD(&sub->batches);
 	xa_init(&sub->pins);
+	tessera_pin_runs_init(&sub->runs);
 	tessera_bind_init(vg);
 	mutex_init(&sub->unmap_lock);
 	sub->pin_limit = (u64)max_pinned_mib << (20 - PAGE_SHIFT);
@@ -927,7 +1097,7 @@ void tessera_submit_fini(struct tessera_vgpu *vg)
 {
 	struct tessera_submit *sub = &vg->sub;
 
-	WARN_ON(sub->ring || !list_empty(&sub->batches) || sub->pinned_pages);
+	WARN_ON(sub->ring || !list_empty(&sub->batches) || sub->pinned_pages || sub->runs.count);
 	tessera_bind_fini(vg);
 	xa_destroy(&sub->pins);
 	mutex_destroy(&sub->unmap_lock);

@@ -12,6 +12,7 @@
 #include <linux/xarray.h>
 
 #include "tessera_bind.h"
+#include "tessera_pin_runs.h"
 
 struct gen_pool;
 struct tessera_vgpu;
@@ -50,6 +51,8 @@ struct tessera_shadow_buf {
  * @batches: shadow batch buffers in submission order
  * @dva_pool: allocator of host device addresses above the guest's space
  * @pins: guest page frame (IOVA >> 12) -> struct tessera_pin
+ * @runs: the runs the pages mapped at their own addresses were pinned in,
+ *	each its own allocation of struct tessera_pin_run
  * @pinned_pages: uses of pinned guest pages, which @pin_limit bounds: one
  *	per page mapped at its own address, one per page of each binding
  * @pin_limit: most pages the instance may have pinned
@@ -70,6 +73,7 @@ struct tessera_submit {
 	struct list_head batches;
 	struct gen_pool *dva_pool;
 	struct xarray pins;
+	struct tessera_pin_runs runs;
 	u64 pinned_pages;
 	u64 pin_limit;
 	u64 shadow_bytes;
@@ -87,8 +91,10 @@ struct tessera_submit {
  * @dma: its bus address for the card
  * @writable: pinned and DMA-mapped for device writes, as the guest's DMA
  *	mapping allows; each device-MMU entry says whether its use may write
- * @direct: mapped in the device MMU at its own guest address
- * @bind_refs: pages of bindings (live or stale) that map it
+ * @direct: mapped in the device MMU at its own guest address; that use's
+ *	vfio pin is its run's (struct tessera_submit::runs)
+ * @bind_refs: pages of bindings (live or stale) that map it, each with a
+ *	vfio pin of its own
  *
  * Protected by the instance's lock.
  */
