@@ -16,7 +16,7 @@ echo "## Command audit: instructions per command (callgrind, $n commands each)"
 echo
 echo "| opcode | instructions per command (copy into shadow + audit) |"
 echo "| --- | --- |"
-for op in NOP:0 FENCE:1 FILL:2 COPY:3 GEMM:4; do
+for op in NOP:0 FENCE:1 FILL:2 COPY:3 GEMM:4 ELEMWISE:5 BUSY:6 BATCH:7; do
 	name=${op%%:*}
 	code=${op##*:}
 	ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --collect-atstart=no \

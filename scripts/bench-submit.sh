@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The vGPU submission path's cost, for `make bench`: doorbell traps per
-# batch and the mediator's copy/audit/pin/map time per command, from its own
-# per-instance counters, in one test-host run (selftests/bench/submit_bench.c).
+# The vGPU submission path's cost, for `make bench`: doorbell traps and pin
+# calls per batch and the mediator's copy/audit/pin/map time per command,
+# from its own per-instance counters, and its throughput against the card's
+# host node running the same batches, in one test-host run
+# (selftests/bench/submit-guest.sh: submit_bench.c, then native_bench.c).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,5 +17,26 @@ if [ -z "${TESSERA_KO:-}" ]; then
 	kdir=$("$top/scripts/fetch-kernel.sh")/usr/src/linux-headers-$TESSERA_KVER
 	make -s -C "$kdir" M="$top" modules >&2
 fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 "$top/scripts/testhost/run.sh" --device tessera-card --insmod "$ko" --insmod "${ko%/*}/tessera_mdev.ko" \
-	--timeout 900 --name bench-submit -- "$out/submit-bench"
+	--timeout 900 --name bench-submit -- \
+	"$top/selftests/bench/submit-guest.sh" "$out" "${ko%/*}/tessera_accel.ko" \
+	"${ko%/*}/tessera_accel_host.ko" >"$log"
+grep -v '^rate: ' "$log"
+# Mediated against native, from the "rate:" lines of the same run.
+echo
+echo "Mediated throughput against the host node (tessera_accel_host.ko) running the same batches in the same test host, commands per second by the wall clock:"
+echo
+echo "| batch | pages | mediated cmd/s | native cmd/s | mediated/native |"
+echo "| --- | --- | --- | --- | --- |"
+awk '$1 == "rate:" { r[$2 " " $3 " " $4] = $5; k[$3 " " $4] = 1 }
+	END {
+		split("1 8 64 256", b, " "); split("new reused", p, " ")
+		for (j = 1; j <= 2; j++)
+			for (i = 1; i <= 4; i++) {
+				key = b[i] " " p[j]; m = r["mediated " key]; n = r["native " key]
+				if (key in k)
+					printf("| %s | %s | %d | %d | %.2f |\n", b[i], p[j], m, n, n ? m / n : 0)
+			}
+	}' "$log"

@@ -181,4 +181,58 @@ TEST_F_TIMEOUT(unmap, container_close_during_busy, TSR_TEST_TIMEOUT_S)
 				    TSR_DEADLINE_MS, NULL));
 }
 
+/*
+ * Pins come in runs: a doorbell of FILLs over 16 fresh consecutive pages,
+ * which lie in two DMA mappings of 8 pages each, pins with one
+ * vfio_pin_pages() call. Unmapping the first mapping cuts that run, which
+ * goes whole (iommufd unpins a run only as it was pinned): no page of the
+ * instance stays pinned, and the second mapping's pages still work, pinned
+ * again by one call on their next use.
+ */
+TEST_F_TIMEOUT(unmap, a_run_is_pinned_by_one_call_and_unpinned_whole, TSR_TEST_TIMEOUT_S)
+{
+	struct tsr_dma_buf lo, hi;
+	long long calls0, calls1, pinned0;
+	struct tessera_cmd c;
+	const uint64_t base = 0x08000000ull;
+	unsigned int i;
+	uint64_t v;
+
+	ASSERT_EQ(0, tsr_dma_alloc(&self->a, &lo, base, 8 * 4096));
+	ASSERT_EQ(0, tsr_dma_alloc(&self->a, &hi, base + 8 * 4096, 8 * 4096));
+	/* The fence's own page first, so that only the FILLs' pages are counted. */
+	v = tsr_ring_fence_kick(&self->ring_a, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
+	pinned0 = tsr_inst_stat(&self->a, "pinned_pages");
+	calls0 = tsr_inst_stat(&self->a, "pin_calls");
+	for (i = 0; i < 16; i++) {
+		c = tsr_cmd_fill(base + i * 4096ull, 4096, 0x11111111 * (i % 15 + 1));
+		tsr_ring_push(&self->ring_a, &c);
+	}
+	v = tsr_ring_fence_kick(&self->ring_a, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
+	calls1 = tsr_inst_stat(&self->a, "pin_calls");
+	/* the 16 pages in one call */
+	EXPECT_EQ(calls0 + 1, calls1);
+	EXPECT_EQ(pinned0 + 16, tsr_inst_stat(&self->a, "pinned_pages"));
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(0, tsr_count_not_byte((uint8_t *)lo.va + i * 4096, 4096,
+						0x11 * (i % 15 + 1)));
+		EXPECT_EQ(0, tsr_count_not_byte((uint8_t *)hi.va + i * 4096, 4096,
+						0x11 * ((i + 8) % 15 + 1)));
+	}
+
+	tsr_dma_free(&self->a, &lo);
+	EXPECT_EQ(pinned0, tsr_inst_stat(&self->a, "pinned_pages"));
+
+	c = tsr_cmd_fill(base + 8 * 4096, 8 * 4096, 0x77777777);
+	tsr_ring_push(&self->ring_a, &c);
+	v = tsr_ring_fence_kick(&self->ring_a, false);
+	ASSERT_EQ(0, tsr_wait_fence(&self->a, v, TSR_DEADLINE_MS, NULL));
+	EXPECT_EQ(0, tsr_count_not_byte(hi.va, 8 * 4096, 0x77));
+	EXPECT_EQ(calls1 + 1, tsr_inst_stat(&self->a, "pin_calls"));
+	EXPECT_EQ(pinned0 + 8, tsr_inst_stat(&self->a, "pinned_pages"));
+	tsr_dma_free(&self->a, &hi);
+}
+
 TEST_HARNESS_MAIN

@@ -51,6 +51,20 @@ static struct tessera_cmd make_cmd(int opcode, unsigned int i)
 		c.arg[4] = 64;
 		c.arg[5] = 64;
 		break;
+	case TESSERA_OP_ELEMWISE:
+		c.param = TESSERA_EW_ADD;
+		c.arg[0] = TESSERA_DVA_VRAM_BASE + off;
+		c.arg[1] = 0x100000;
+		c.arg[2] = 0x200000;
+		c.arg[3] = 1024;
+		break;
+	case TESSERA_OP_BUSY:
+		c.arg[0] = 100;
+		break;
+	case TESSERA_OP_BATCH:
+		c.arg[0] = 0x300000 + off;
+		c.arg[1] = 16;
+		break;
 	default:
 		break;
 	}

@@ -14,10 +14,36 @@
 #include "tessera_audit.h"
 
 #ifdef __KERNEL__
+#include <linux/compiler.h>
 #include <linux/string.h>
 #else
 #include <string.h>
+#ifndef __always_inline
+#define __always_inline inline __attribute__((__always_inline__))
 #endif
+#ifndef fallthrough
+#define fallthrough __attribute__((__fallthrough__))
+#endif
+#endif
+
+/*
+ * The space [@addr, @addr + @len) lies in, @len > 0, or -1: the whole of
+ * it in guest memory, in the bind space or in the device-memory window.
+ * Written so that no sum can overflow. Inlined: the audit runs for every
+ * command a guest submits.
+ */
+static __always_inline int tessera_audit_space_of(const struct tessera_audit_env *env,
+						  u64 addr, u64 len)
+{
+	if (addr < env->bind_base)
+		return len <= env->bind_base - addr ? TESSERA_AUDIT_GUEST : -1;
+	if (addr < env->guest_limit)
+		return len <= env->guest_limit - addr ? TESSERA_AUDIT_BOUND : -1;
+	addr -= TESSERA_DVA_VRAM_BASE;
+	if (addr < env->vram_size && len <= env->vram_size - addr)
+		return TESSERA_AUDIT_VRAM;
+	return -1;
+}
 
 /**
  * tessera_audit_range_ok() - whether [addr, addr + len) is the instance's
@@ -33,46 +59,54 @@
 bool tessera_audit_range_ok(const struct tessera_audit_env *env, u64 addr, u64 len,
 			    enum tessera_audit_space *space)
 {
+	int s;
+
 	if (!len)
 		return false;
-	if (addr < env->bind_base && len <= env->bind_base - addr) {
-		*space = TESSERA_AUDIT_GUEST;
-		return true;
-	}
-	if (addr >= env->bind_base && addr < env->guest_limit &&
-	    len <= env->guest_limit - addr) {
-		*space = TESSERA_AUDIT_BOUND;
-		return true;
-	}
-	if (addr >= TESSERA_DVA_VRAM_BASE && addr - TESSERA_DVA_VRAM_BASE < env->vram_size &&
-	    len <= env->vram_size - (addr - TESSERA_DVA_VRAM_BASE)) {
-		*space = TESSERA_AUDIT_VRAM;
-		return true;
-	}
-	return false;
+	s = tessera_audit_space_of(env, addr, len);
+	if (s < 0)
+		return false;
+	*space = s;
+	return true;
 }
 
 static u32 tessera_audit_reject(struct tessera_audit_result *res, u32 reason, u64 addr)
 {
 	res->reject = reason;
 	res->fault_addr = addr;
+	res->nr_ranges = 0;
 	return reason;
 }
 
-/* Record a range the command touches; a zero length touches nothing. */
-static bool tessera_audit_add(const struct tessera_audit_env *env,
-			      struct tessera_audit_result *res, u64 addr, u64 len, bool write)
+static __always_inline void tessera_audit_record(struct tessera_audit_range *r, u64 addr,
+						 u64 len, bool write, int space)
+{
+	r->addr = addr;
+	r->len = len;
+	r->write = write;
+	r->space = space;
+}
+
+/*
+ * Record a range the command touches, as range *@nr (a local of the caller:
+ * kept in a register, the count goes to @res once, on acceptance); a zero
+ * length touches nothing.
+ */
+static __always_inline bool tessera_audit_add(const struct tessera_audit_env *env,
+					      struct tessera_audit_result *res, unsigned int *nr,
+					      u64 addr, u64 len, bool write)
 {
 	struct tessera_audit_range *r;
-	enum tessera_audit_space space;
+	int space;
 
 	if (!len)
 		return true;
-	if (!tessera_audit_range_ok(env, addr, len, &space)) {
+	space = tessera_audit_space_of(env, addr, len);
+	if (space < 0) {
 		tessera_audit_reject(res, TESSERA_VF_REJECT_RANGE, addr);
 		return false;
 	}
-	r = &res->ranges[res->nr_ranges++];
+	r = &res->ranges[(*nr)++];
 	r->addr = addr;
 	r->len = len;
 	r->write = write;
@@ -80,20 +114,42 @@ static bool tessera_audit_add(const struct tessera_audit_env *env,
 	return true;
 }
 
-/* Arguments from @first on must be zero. */
-static bool tessera_audit_args_zero_from(const struct tessera_cmd *cmd, unsigned int first)
+/*
+ * Arguments from @first on must be zero. @first is a constant at every
+ * call: the switch folds away into one branch-free OR of the words.
+ */
+static __always_inline bool tessera_audit_args_zero_from(const struct tessera_cmd *cmd,
+							 unsigned int first)
 {
-	unsigned int i;
 	u64 any = 0;
 
-	/* No early exit: a branch-free OR over at most seven words is cheaper. */
-	for (i = first; i < 7; i++)
-		any |= cmd->arg[i];
+	switch (first) {
+	case 0:
+		any |= cmd->arg[0];
+		fallthrough;
+	case 1:
+		any |= cmd->arg[1];
+		fallthrough;
+	case 2:
+		any |= cmd->arg[2];
+		fallthrough;
+	case 3:
+		any |= cmd->arg[3];
+		fallthrough;
+	case 4:
+		any |= cmd->arg[4];
+		fallthrough;
+	case 5:
+		any |= cmd->arg[5];
+		fallthrough;
+	default:
+		any |= cmd->arg[6];
+	}
 	return !any;
 }
 
 /* Whether two non-empty ranges overlap, without overflow. */
-static bool tessera_audit_overlap(u64 a, u64 b, u64 len)
+static __always_inline bool tessera_audit_overlap(u64 a, u64 b, u64 len)
 {
 	return a < b ? b - a < len : a - b < len;
 }
@@ -111,12 +167,15 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 		      unsigned int depth, struct tessera_audit_result *res)
 {
 	u64 a0 = cmd->arg[0], a1 = cmd->arg[1], a2 = cmd->arg[2];
+	unsigned int nr = 0;
+	int s0, s1, s2;
 	u64 m, n, k, bytes;
 
-	/* Only ranges[0, nr_ranges) are ever read: clearing them all would double the cost. */
+	/*
+	 * Only ranges[0, nr_ranges) are ever read, and fault_addr only on a
+	 * rejection: clearing the rest would double the cost.
+	 */
 	res->reject = 0;
-	res->fault_addr = 0;
-	res->nr_ranges = 0;
 	res->batch_addr = 0;
 	res->batch_count = 0;
 
@@ -129,7 +188,7 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 	case TESSERA_OP_NOP:
 		if (cmd->flags || cmd->param || !tessera_audit_args_zero_from(cmd, 0))
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_RESERVED, 0);
-		return 0;
+		break;
 
 	case TESSERA_OP_FENCE:
 		if ((cmd->flags & ~TESSERA_FENCE_IRQ) || cmd->param ||
@@ -137,30 +196,37 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_RESERVED, 0);
 		if (a0 & 7)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS, a0);
-		if (a0 && !tessera_audit_add(env, res, a0, 8, true))
+		if (a0 && !tessera_audit_add(env, res, &nr, a0, 8, true))
 			return res->reject;
-		return 0;
+		break;
 
 	case TESSERA_OP_FILL:
 		if (cmd->flags || !tessera_audit_args_zero_from(cmd, 2))
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_RESERVED, 0);
 		if ((a1 & 3) || a1 > TESSERA_MAX_XFER_BYTES)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS, a1);
-		if (!tessera_audit_add(env, res, a0, a1, true))
+		if (!tessera_audit_add(env, res, &nr, a0, a1, true))
 			return res->reject;
-		return 0;
+		break;
 
 	case TESSERA_OP_COPY:
 		if (cmd->flags || cmd->param || !tessera_audit_args_zero_from(cmd, 3))
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_RESERVED, 0);
 		if (a2 > TESSERA_MAX_XFER_BYTES)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS, a2);
-		if (!tessera_audit_add(env, res, a0, a2, true) ||
-		    !tessera_audit_add(env, res, a1, a2, false))
-			return res->reject;
-		if (a2 && tessera_audit_overlap(a0, a1, a2))
+		if (!a2)
+			break;	/* copies nothing, touches nothing */
+		/* Both classified before either is recorded, as for GEMM. */
+		s0 = tessera_audit_space_of(env, a0, a2);
+		s1 = tessera_audit_space_of(env, a1, a2);
+		if ((s0 | s1) < 0)
+			return tessera_audit_reject(res, TESSERA_VF_REJECT_RANGE, s0 < 0 ? a0 : a1);
+		if (tessera_audit_overlap(a0, a1, a2))
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS, a1);
-		return 0;
+		tessera_audit_record(&res->ranges[0], a0, a2, true, s0);
+		tessera_audit_record(&res->ranges[1], a1, a2, false, s1);
+		nr = 2;
+		break;
 
 	case TESSERA_OP_GEMM:
 		if ((cmd->flags & ~TESSERA_GEMM_ACCUMULATE) || cmd->param ||
@@ -173,12 +239,22 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 		    k > TESSERA_GEMM_MAX_DIM)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS,
 						    m | n << 16 | k << 32);
-		/* Dimensions are at most 2^11: products fit easily. */
-		if (!tessera_audit_add(env, res, a0, m * k * 4, false) ||
-		    !tessera_audit_add(env, res, a1, k * n * 4, false) ||
-		    !tessera_audit_add(env, res, a2, m * n * 4, true))
-			return res->reject;
-		return 0;
+		/*
+		 * Dimensions are at most 2^11: products fit easily. All three
+		 * are classified before any is recorded, so that the
+		 * instance's bounds are read once, not again after each store.
+		 */
+		s0 = tessera_audit_space_of(env, a0, m * k * 4);
+		s1 = tessera_audit_space_of(env, a1, k * n * 4);
+		s2 = tessera_audit_space_of(env, a2, m * n * 4);
+		if ((s0 | s1 | s2) < 0)
+			return tessera_audit_reject(res, TESSERA_VF_REJECT_RANGE,
+						    s0 < 0 ? a0 : s1 < 0 ? a1 : a2);
+		tessera_audit_record(&res->ranges[0], a0, m * k * 4, false, s0);
+		tessera_audit_record(&res->ranges[1], a1, k * n * 4, false, s1);
+		tessera_audit_record(&res->ranges[2], a2, m * n * 4, true, s2);
+		nr = 3;
+		break;
 
 	case TESSERA_OP_ELEMWISE:
 		if (cmd->flags || !tessera_audit_args_zero_from(cmd, 4))
@@ -190,19 +266,28 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 		if (cmd->arg[3] > TESSERA_MAX_XFER_BYTES / 4)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS, cmd->arg[3]);
 		bytes = cmd->arg[3] * 4;
-		if (!tessera_audit_add(env, res, a0, bytes, true) ||
-		    !tessera_audit_add(env, res, a1, bytes, false))
-			return res->reject;
-		if (cmd->param != TESSERA_EW_RELU && !tessera_audit_add(env, res, a2, bytes, false))
-			return res->reject;
-		return 0;
+		if (!bytes)
+			break;	/* no elements, nothing touched */
+		/* All classified before any is recorded, as for GEMM; RELU has no b. */
+		s0 = tessera_audit_space_of(env, a0, bytes);
+		s1 = tessera_audit_space_of(env, a1, bytes);
+		s2 = cmd->param == TESSERA_EW_RELU ? 0 : tessera_audit_space_of(env, a2, bytes);
+		if ((s0 | s1 | s2) < 0)
+			return tessera_audit_reject(res, TESSERA_VF_REJECT_RANGE,
+						    s0 < 0 ? a0 : s1 < 0 ? a1 : a2);
+		tessera_audit_record(&res->ranges[0], a0, bytes, true, s0);
+		tessera_audit_record(&res->ranges[1], a1, bytes, false, s1);
+		nr = 2;
+		if (cmd->param != TESSERA_EW_RELU)
+			tessera_audit_record(&res->ranges[nr++], a2, bytes, false, s2);
+		break;
 
 	case TESSERA_OP_BUSY:
 		if (cmd->flags || cmd->param || !tessera_audit_args_zero_from(cmd, 1))
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_RESERVED, 0);
 		if (a0 > TESSERA_MAX_BUSY_US)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BOUNDS, a0);
-		return 0;
+		break;
 
 	case TESSERA_OP_BATCH:
 		if (cmd->flags || cmd->param || !tessera_audit_args_zero_from(cmd, 2))
@@ -211,18 +296,20 @@ u32 tessera_audit_cmd(const struct tessera_audit_env *env, const struct tessera_
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BATCH, depth + 1);
 		if (!a1 || a1 > TESSERA_MAX_BATCH_CMDS)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_BATCH, a1);
-		if (!tessera_audit_add(env, res, a0, a1 * TESSERA_CMD_SIZE, false))
+		if (!tessera_audit_add(env, res, &nr, a0, a1 * TESSERA_CMD_SIZE, false))
 			return res->reject;
 		/* Batches are copied by the host: they must come from guest memory. */
 		if (res->ranges[0].space != TESSERA_AUDIT_GUEST)
 			return tessera_audit_reject(res, TESSERA_VF_REJECT_RANGE, a0);
 		/* The batch itself is shadowed, not mapped: nothing to pin. */
-		res->nr_ranges = 0;
+		nr = 0;
 		res->batch_addr = a0;
 		res->batch_count = a1;
-		return 0;
+		break;
 
 	default:
 		return tessera_audit_reject(res, TESSERA_VF_REJECT_OPCODE, cmd->opcode);
 	}
+	res->nr_ranges = nr;
+	return 0;
 }

@@ -276,6 +276,30 @@ static void tessera_submit_drop_batches_from(struct tessera_vgpu *vg, u64 retire
 	}
 }
 
+/*
+ * The commands of one doorbell or one BATCH, in host memory: command k is
+ * @cmds[(@first + k) & @mask], @pos the one being checked. A page it must
+ * pin starts a run that may take in the pages the commands after it go on
+ * to touch (tessera_submit_ahead()); @ahead is cleared once such a run
+ * failed, for the rest of the list.
+ */
+struct tessera_cmd_list {
+	const struct tessera_cmd *cmds;
+	u32 first;
+	u32 mask;
+	u32 count;
+	u32 pos;
+	unsigned int depth;
+	bool ahead;
+};
+
+static void tessera_submit_audit_env(struct tessera_vgpu *vg, struct tessera_audit_env *env)
+{
+	env->vram_size = vg->type->vram_size;
+	env->bind_base = TESSERA_VF_DVA_BIND_BASE;
+	env->guest_limit = TESSERA_VF_DVA_GUEST_LIMIT;
+}
+
 /* ---- Pinning ---- */
 
 /*
@@ -519,6 +543,47 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn,
 }
 
 /*
+ * How far past guest page frame @last the commands after the current one
+ * in @list go on touching consecutive guest pages from @pfn: the last page
+ * frame of that stretch, at most @limit. The audit here only reads them;
+ * each is checked in its own turn.
+ */
+static unsigned long tessera_submit_ahead(struct tessera_vgpu *vg,
+					  const struct tessera_cmd_list *list, unsigned long pfn,
+					  unsigned long last, unsigned long limit)
+{
+	struct tessera_audit_result res;
+	struct tessera_audit_env env;
+	unsigned long r_first, r_last;
+	unsigned int i;
+	bool grew;
+	u32 k;
+
+	tessera_submit_audit_env(vg, &env);
+	for (k = list->pos + 1; k < list->count && last < limit; k++) {
+		if (tessera_audit_cmd(&env, &list->cmds[(list->first + k) & list->mask],
+				      list->depth, &res))
+			break;
+		grew = false;
+		for (i = 0; i < res.nr_ranges; i++) {
+			const struct tessera_audit_range *r = &res.ranges[i];
+
+			if (r->space != TESSERA_AUDIT_GUEST)
+				continue;
+			r_first = r->addr >> PAGE_SHIFT;
+			r_last = (r->addr + r->len - 1) >> PAGE_SHIFT;
+			if (r_first >= pfn && r_first <= last + 1 && r_last > last) {
+				last = min(r_last, limit);
+				grew = true;
+			}
+		}
+		if (!grew)
+			break;
+	}
+	return last;
+}
+
+/*
  * Guest page @pfn, not mapped at its own address, and as many pages after
  * it up to @last as one pin call takes: pinned as one run where that
  * works, else @pfn alone (its error is the command's). A run that failed
@@ -526,10 +591,10 @@ static u32 tessera_submit_pin_page(struct tessera_vgpu *vg, unsigned long pfn,
  * range whose end cannot be pinned costs one failed call, not one per page.
  */
 static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, unsigned long last,
-				   bool *try_run)
+				   struct tessera_cmd_list *list, bool *try_run)
 {
 	struct tessera_submit *sub = &vg->sub;
-	unsigned long room = sub->pin_limit - sub->pinned_pages, gap_first, gap_last;
+	unsigned long room = sub->pin_limit - sub->pinned_pages, gap_first, gap_last, limit;
 	struct tessera_pin_run *run;
 	u32 code;
 
@@ -538,10 +603,12 @@ static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, u
 	run = kmalloc(sizeof(*run), TESSERA_GUEST_GFP);
 	if (!run)
 		return TESSERA_VF_REJECT_NOMEM;
+	limit = pfn + min_t(unsigned long, room, TESSERA_PIN_RUN_MAX_PAGES) - 1;
+	/* The run may go on into what the next commands touch. */
+	if (*try_run && list && list->ahead && last < limit)
+		last = tessera_submit_ahead(vg, list, pfn, last, limit);
 	/* Runs cover exactly the pages mapped at their own addresses: @pfn starts a gap. */
-	if (WARN_ON_ONCE(!tessera_pin_runs_gap(&sub->runs, pfn, last,
-					       min_t(unsigned long, room,
-						     TESSERA_PIN_RUN_MAX_PAGES),
+	if (WARN_ON_ONCE(!tessera_pin_runs_gap(&sub->runs, pfn, last, limit - pfn + 1,
 					       &gap_first, &gap_last) ||
 			 gap_first != pfn)) {
 		kfree(run);
@@ -554,6 +621,8 @@ static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, u
 		if (!tessera_submit_pin_run(vg, pfn, gap_last - pfn + 1, run))
 			return 0;
 		*try_run = false;
+		if (list)
+			list->ahead = false;
 	}
 	code = tessera_submit_pin_page(vg, pfn, run);
 	if (code)
@@ -563,7 +632,7 @@ static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, u
 
 /* Pin and map every page of a guest range the card will touch. */
 static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, bool write,
-				    u64 *bad)
+				    struct tessera_cmd_list *list, u64 *bad)
 {
 	unsigned long pfn, last = (addr + len - 1) >> PAGE_SHIFT;
 	struct tessera_pin *pin;
@@ -578,7 +647,7 @@ static u32 tessera_submit_pin_range(struct tessera_vgpu *vg, u64 addr, u64 len, 
 		}
 		pin = xa_load(&vg->sub.pins, pfn);
 		if (!pin || !pin->direct) {
-			code = tessera_submit_pin_from(vg, pfn, last, &try_run);
+			code = tessera_submit_pin_from(vg, pfn, last, list, &try_run);
 			if (code) {
 				*bad = max_t(u64, addr, (u64)pfn << PAGE_SHIFT);
 				return code;
@@ -639,13 +708,15 @@ void tessera_submit_unpin_all(struct tessera_vgpu *vg)
 /* ---- Audit ---- */
 
 static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd,
-				unsigned int depth, u64 retire_seq, struct tessera_reject *rej);
+				struct tessera_cmd_list *list, u64 retire_seq,
+				struct tessera_reject *rej);
 
 /* Copy, audit and map a BATCH's commands; return the copy's device address. */
 static int tessera_submit_batch(struct tessera_vgpu *vg, u64 gaddr, u32 count,
 				unsigned int depth, u64 retire_seq, u64 *dva,
 				struct tessera_reject *rej)
 {
+	struct tessera_cmd_list list;
 	struct tessera_shadow_buf *buf;
 	struct tessera_cmd *cmds;
 	ktime_t start;
@@ -678,8 +749,12 @@ static int tessera_submit_batch(struct tessera_vgpu *vg, u64 gaddr, u32 count,
 	}
 
 	cmds = buf->va;
+	list = (struct tessera_cmd_list){
+		.cmds = cmds, .mask = U32_MAX, .count = count, .depth = depth, .ahead = true,
+	};
 	for (i = 0; i < count; i++) {
-		ret = tessera_submit_check(vg, &cmds[i], depth, retire_seq, rej);
+		list.pos = i;
+		ret = tessera_submit_check(vg, &cmds[i], &list, retire_seq, rej);
 		if (ret) {
 			tessera_shadow_free(vg, buf);
 			return ret;
@@ -693,23 +768,22 @@ static int tessera_submit_batch(struct tessera_vgpu *vg, u64 gaddr, u32 count,
 
 /*
  * Audit one command in host memory, pin what it touches and, for a BATCH,
- * shadow its commands and rewrite its address. @depth is the batch nesting
- * of @cmd; @retire_seq the ring sequence number after which the card is done
- * with it.
+ * shadow its commands and rewrite its address. @cmd is @list's command at
+ * @list->pos, @list->depth its batch nesting; @retire_seq the ring sequence
+ * number after which the card is done with it.
  */
 static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd,
-				unsigned int depth, u64 retire_seq, struct tessera_reject *rej)
+				struct tessera_cmd_list *list, u64 retire_seq,
+				struct tessera_reject *rej)
 {
-	struct tessera_audit_env env = {
-		.vram_size = vg->type->vram_size,
-		.bind_base = TESSERA_VF_DVA_BIND_BASE,
-		.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
-	};
+	unsigned int depth = list->depth;
 	struct tessera_audit_result res;
+	struct tessera_audit_env env;
 	ktime_t start;
 	unsigned int i;
 	u32 code;
 
+	tessera_submit_audit_env(vg, &env);
 	start = tessera_stat_start();
 	code = tessera_audit_cmd(&env, cmd, depth, &res);
 	tessera_stat_add_since(&vg->stats.audit_ns, start);
@@ -723,7 +797,8 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 		const struct tessera_audit_range *r = &res.ranges[i];
 
 		if (r->space == TESSERA_AUDIT_GUEST)
-			code = tessera_submit_pin_range(vg, r->addr, r->len, r->write, &rej->addr);
+			code = tessera_submit_pin_range(vg, r->addr, r->len, r->write, list,
+							&rej->addr);
 		else if (r->space == TESSERA_AUDIT_BOUND)
 			code = tessera_bind_check(vg, r->addr, r->len, r->write, &rej->addr);
 		else
@@ -818,6 +893,7 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 {
 	struct tessera_submit *sub = &vg->sub;
 	struct tessera_reject rej = {};
+	struct tessera_cmd_list list;
 	struct tessera_cmd *ring;
 	u32 mask, head, n, first, i, accepted = 0;
 	bool rejected = false;
@@ -872,10 +948,14 @@ void tessera_submit_doorbell(struct tessera_vgpu *vg, u32 new_tail)
 		return;
 	}
 
+	list = (struct tessera_cmd_list){
+		.cmds = ring, .first = sub->tail, .mask = mask, .count = n, .ahead = true,
+	};
 	for (i = 0; i < n; i++) {
 		u32 idx = (sub->tail + i) & mask;
 
-		if (tessera_submit_check(vg, &ring[idx], 0, sub->seq + i + 1, &rej)) {
+		list.pos = i;
+		if (tessera_submit_check(vg, &ring[idx], &list, sub->seq + i + 1, &rej)) {
 			tessera_submit_drop_batches_from(vg, sub->seq + i + 1);
 			rejected = true;
 			break;
