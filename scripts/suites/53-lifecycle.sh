@@ -33,7 +33,8 @@ suite_need lifecycle scripts/testhost/run.sh scripts/qemu selftests/lifecycle/li
 log=$logs/lifecycle.log
 start=$SECONDS
 "$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" --env "TESSERA_KO=$ko" \
-	--env "TSR_IDENTITY=${TSR_IDENTITY:-1}" --env "TSR_SCALE_ROUNDS=${TSR_SCALE_ROUNDS:-5}" \
+	--env "TSR_IDENTITY=${TSR_IDENTITY:-1}" --env "TSR_SCALE_ROUNDS=${TSR_SCALE_ROUNDS:-20}" \
+	--env "TSR_MIXED_EXACT=${TSR_MIXED_EXACT:-1}" \
 	--timeout "$vm_timeout" --name selftest-lifecycle -- \
 	"$top/selftests/lifecycle/lifecycle.sh" "$out/lifecycle-holder" >"$log" 2>&1
 status=$?
