@@ -17,13 +17,8 @@
 #include <linux/compiler.h>
 #include <linux/string.h>
 #else
+/* tools/fuzz/kernel_compat.h gives the kernel's inline and switch annotations */
 #include <string.h>
-#ifndef __always_inline
-#define __always_inline inline __attribute__((__always_inline__))
-#endif
-#ifndef fallthrough
-#define fallthrough __attribute__((__fallthrough__))
-#endif
 #endif
 
 /*
