@@ -12,8 +12,8 @@
 #   scripts/suites/58-uapifuzz.sh [TYPE...]      e.g. `... tessera-vgpu-2`
 #
 # Environment:
-#   TESSERA_FUZZ_SECONDS   time budget per type (default 20 on Debian's kernel,
-#                          40 on the debug kernel (suite 61); `make fuzz`: 600)
+#   TESSERA_FUZZ_SECONDS   time budget per type (default 12 on Debian's kernel,
+#                          18 on the debug kernel (suite 61); `make fuzz`: 600)
 #   TESSERA_FUZZ_SEED      one seed for every type (default: a random one each)
 #   TESSERA_FUZZ_ARGS      more vfio_fuzz options (e.g. --threads 3 --heavy)
 #   TESSERA_FUZZ_HOSTS     per-type (default) or one
@@ -46,7 +46,7 @@ if [ "$kernel" = debug ]; then
 	seconds=${TESSERA_FUZZ_SECONDS:-60}
 	logs=$top/.cache/suites/uapifuzz-debug
 else
-	seconds=${TESSERA_FUZZ_SECONDS:-20}
+	seconds=${TESSERA_FUZZ_SECONDS:-12}
 	logs=$top/.cache/suites/uapifuzz
 fi
 mkdir -p "$logs"

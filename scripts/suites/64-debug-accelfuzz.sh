@@ -11,7 +11,7 @@
 # lockdep still on, kmemleak clean); the plan comes last.
 #
 # Environment:
-#   TESSERA_ACCEL_FUZZ_SECONDS  fuzzing time (default 30; make accel-fuzz: 300)
+#   TESSERA_ACCEL_FUZZ_SECONDS  fuzzing time (default 20; make accel-fuzz: 300)
 #   TESSERA_ACCEL_FUZZ_SEED     a seed (default: a random one, printed)
 #   TESSERA_ACCEL_FUZZ_THREADS  threads of the threaded rounds (default 3; 0:
 #                               single-threaded, replayable from the seed)
@@ -30,7 +30,7 @@ top=$suite_top
 logs=$top/.cache/suites/accelfuzz-debug
 out=$top/.cache/selftests
 card=${TESSERA_CARD:-tessera-card}
-seconds=${TESSERA_ACCEL_FUZZ_SECONDS:-30}
+seconds=${TESSERA_ACCEL_FUZZ_SECONDS:-20}
 name=debug-accelfuzz
 mkdir -p "$logs"
 
