@@ -91,7 +91,6 @@ static __always_inline bool tessera_audit_add(const struct tessera_audit_env *en
 					      struct tessera_audit_result *res, unsigned int *nr,
 					      u64 addr, u64 len, bool write)
 {
-	struct tessera_audit_range *r;
 	int space;
 
 	if (!len)
@@ -101,11 +100,7 @@ static __always_inline bool tessera_audit_add(const struct tessera_audit_env *en
 		tessera_audit_reject(res, TESSERA_VF_REJECT_RANGE, addr);
 		return false;
 	}
-	r = &res->ranges[(*nr)++];
-	r->addr = addr;
-	r->len = len;
-	r->write = write;
-	r->space = space;
+	tessera_audit_record(&res->ranges[(*nr)++], addr, len, write, space);
 	return true;
 }
 

@@ -77,32 +77,29 @@ static void gaps_go_around_runs(struct kunit *test)
 /* An unmap that cuts runs grows to their ends; one between runs does not. */
 static void widen_takes_whole_runs(struct kunit *test)
 {
+	static const struct {
+		unsigned long first, last, want_first, want_last;
+		bool cuts;
+	} cases[] = {
+		{ 15, 35, 10, 39, true },	/* into two runs */
+		{ 32, 33, 30, 39, true },	/* inside one run */
+		{ 5, 70, 5, 70, true },		/* over all of them: unchanged */
+		{ 20, 29, 20, 29, false },	/* between two runs */
+	};
 	struct runs_fixture *f = test->priv;
 	unsigned long a, b;
+	unsigned int i;
 
 	add(f, 10, 19);
 	add(f, 30, 39);
 	add(f, 50, 59);
-	a = 15;
-	b = 35;
-	KUNIT_EXPECT_TRUE(test, tessera_pin_runs_widen(&f->runs, &a, &b));
-	KUNIT_EXPECT_EQ(test, 10UL, a);
-	KUNIT_EXPECT_EQ(test, 39UL, b);
-	a = 32;
-	b = 33;		/* inside one run */
-	KUNIT_EXPECT_TRUE(test, tessera_pin_runs_widen(&f->runs, &a, &b));
-	KUNIT_EXPECT_EQ(test, 30UL, a);
-	KUNIT_EXPECT_EQ(test, 39UL, b);
-	a = 5;
-	b = 70;		/* over all of them: unchanged */
-	KUNIT_EXPECT_TRUE(test, tessera_pin_runs_widen(&f->runs, &a, &b));
-	KUNIT_EXPECT_EQ(test, 5UL, a);
-	KUNIT_EXPECT_EQ(test, 70UL, b);
-	a = 20;
-	b = 29;		/* between two runs */
-	KUNIT_EXPECT_FALSE(test, tessera_pin_runs_widen(&f->runs, &a, &b));
-	KUNIT_EXPECT_EQ(test, 20UL, a);
-	KUNIT_EXPECT_EQ(test, 29UL, b);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		a = cases[i].first;
+		b = cases[i].last;
+		KUNIT_EXPECT_EQ(test, cases[i].cuts, tessera_pin_runs_widen(&f->runs, &a, &b));
+		KUNIT_EXPECT_EQ(test, cases[i].want_first, a);
+		KUNIT_EXPECT_EQ(test, cases[i].want_last, b);
+	}
 }
 
 /* Runs come out in order of their start; removing one opens its gap again. */

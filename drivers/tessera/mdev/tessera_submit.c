@@ -605,7 +605,7 @@ static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, u
 		return TESSERA_VF_REJECT_NOMEM;
 	limit = pfn + min_t(unsigned long, room, TESSERA_PIN_RUN_MAX_PAGES) - 1;
 	/* The run may go on into what the next commands touch. */
-	if (*try_run && list && list->ahead && last < limit)
+	if (*try_run && list->ahead && last < limit)
 		last = tessera_submit_ahead(vg, list, pfn, last, limit);
 	/* Runs cover exactly the pages mapped at their own addresses: @pfn starts a gap. */
 	if (WARN_ON_ONCE(!tessera_pin_runs_gap(&sub->runs, pfn, last, limit - pfn + 1,
@@ -621,8 +621,7 @@ static u32 tessera_submit_pin_from(struct tessera_vgpu *vg, unsigned long pfn, u
 		if (!tessera_submit_pin_run(vg, pfn, gap_last - pfn + 1, run))
 			return 0;
 		*try_run = false;
-		if (list)
-			list->ahead = false;
+		list->ahead = false;
 	}
 	code = tessera_submit_pin_page(vg, pfn, run);
 	if (code)
