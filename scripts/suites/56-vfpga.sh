@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # vFPGA instances (selftests/vfpga/): build the tests and tessera.ko, then
 # in a fresh test host run the VFIO selftest program (reconfiguration,
-# refusals, jobs, isolation, parallel regions) and the mdevctl checks; then
-# the selftest program again in a second test host where tessera.ko
-# time-shares regions (vfpga_share=2). One TAP stream, each line
-# "vfpga-owned: <test>" or "vfpga-shared: <test>"; the plan comes last.
+# refusals, jobs, isolation, parallel regions), the mdevctl checks and the
+# regression tests; then the selftest program and the marker test again in
+# a second test host where tessera.ko time-shares regions (vfpga_share=2):
+# selftests/vfpga/in-host.sh. One TAP stream, each line "vfpga-owned:",
+# "vfpga-regress:", "vfpga-shared:" or "vfpga-shared-marker: <test>"; the
+# plan comes last.
 #
 # Environment: TESSERA_CARD (the -device spec, default tessera-card),
 # TESSERA_SELFTEST_TIMEOUT (seconds for the test host, default 1200),
@@ -36,11 +38,13 @@ fi
 suite_module vfpga "$logs"
 suite_need vfpga scripts/testhost/run.sh scripts/qemu
 
-# run_host NAME MODULE-PARAMS COMMAND...: one test host, its TAP renumbered
-# into ours (plans are summed to check that nothing was cut short).
+# run_host HOST MODULE-PARAMS COMMAND...: one test host, its TAP renumbered
+# into ours, each line named after the group it is in (a line
+# "### tessera-group: NAME" starts one); plans are summed to check that
+# nothing was cut short.
 run_host()
 {
-	local name=$1 params=$2 log=$logs/$1.log start=$SECONDS status line rest
+	local host=$1 name=$1 params=$2 log=$logs/$1.log start=$SECONDS status line rest
 	local planned=0 ran=0 inner_fail=0 taint=''
 
 	shift 2
@@ -50,6 +54,7 @@ run_host()
 	while IFS= read -r line; do
 		case "$line" in
 		"TAP version"*) ;;
+		"### tessera-group: "*) name=${line#"### tessera-group: "} ;;
 		1..[0-9]*) planned=$((planned + ${line#1..})) ;;
 		"ok "[0-9]*|"not ok "[0-9]*)
 			rest=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$line")
@@ -66,6 +71,7 @@ run_host()
 		esac
 	done <"$log"
 
+	name=$host
 	echo "# $name: test host exited with status $status after $((SECONDS - start)) s (console: .cache/testhost/logs/selftest-$name.log)"
 	if [ -n "$taint" ]; then
 		tap not-ok "$name: the host kernel stayed free of warnings, oopses and lockups"
@@ -79,10 +85,6 @@ run_host()
 	fi
 }
 
-run_host vfpga-owned "" "$top/selftests/vfpga/in-host.sh" "$out"
-run_host vfpga-shared "vfpga_share=2" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_test"
-run_host vfpga-regress "" "$top/selftests/vfio/run-with-watch.sh" "$out/vfpga_regress_test"
-# The marker test on time-shared regions (the selftests suite runs it owned).
-run_host vfpga-shared-marker "vfpga_share=2" "$top/selftests/vfio/run-with-watch.sh" \
-	"$out/marker_test" -v vfpga_1 -v vfpga_2 -v vfpga_4
+run_host vfpga-owned "" "$top/selftests/vfpga/in-host.sh" "$out" owned
+run_host vfpga-shared "vfpga_share=2" "$top/selftests/vfpga/in-host.sh" "$out" shared
 finish

@@ -1,14 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# What scripts/suites/56-vfpga.sh runs inside one test host: the VFIO
-# selftest program, then the mdevctl checks. Two TAP streams, one after
-# the other; the suite renumbers them into one.
+# What scripts/suites/56-vfpga.sh runs inside one test host, in groups that
+# the suite names its lines after: a line "### tessera-group: NAME" starts
+# each. With regions owned (vfpga_share=1): the VFIO selftest program and
+# the mdevctl checks (vfpga-owned), then the regression tests
+# (vfpga-regress). With regions time-shared (vfpga_share=2): the selftest
+# program (vfpga-shared), then the marker test on the vFPGA variants
+# (vfpga-shared-marker; the selftests suite runs it owned). One boot of
+# the debug test host costs about 40 s, hence two hosts and not four.
 #
-#   selftests/vfpga/in-host.sh OUT_DIR
+#   selftests/vfpga/in-host.sh OUT_DIR owned|shared
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
+watch=$here/../vfio/run-with-watch.sh
 status=0
-"$here/../vfio/run-with-watch.sh" "$out/vfpga_test" || status=1
-"$here/mdevctl-vfpga.sh" || status=1
+case ${2:-} in
+owned)
+	echo "### tessera-group: vfpga-owned"
+	"$watch" "$out/vfpga_test" || status=1
+	"$here/mdevctl-vfpga.sh" || status=1
+	echo "### tessera-group: vfpga-regress"
+	"$watch" "$out/vfpga_regress_test" || status=1
+	;;
+shared)
+	echo "### tessera-group: vfpga-shared"
+	"$watch" "$out/vfpga_test" || status=1
+	echo "### tessera-group: vfpga-shared-marker"
+	"$watch" "$out/marker_test" -v vfpga_1 -v vfpga_2 -v vfpga_4 || status=1
+	;;
+*)
+	echo "usage: in-host.sh OUT_DIR owned|shared" >&2
+	exit 2
+	;;
+esac
 exit $status
