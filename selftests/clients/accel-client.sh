@@ -292,13 +292,15 @@ fi
 running() { has "$1" 'load start' && ! has "$1" 'load status'; }
 if host_node_load; then
 	echo 6 > "/sys/bus/mdev/devices/$a/tessera/weight"
-	# The guest's stream (30 s of card time alone) outlasts the host's (10 s).
-	boot load_g "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=1500 &
+	# The guest's stream (22 s of card time alone) outlasts the host's (5 s
+	# of card time, 20 s at a quarter of the engine, while the guest takes
+	# 15 s).
+	boot load_g "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=1100 &
 	pid_g=$!
 	booted_alone load_g "$pid_g"
 	wait_for_load() { while ! has load_g 'load start' && kill -0 "$pid_g" 2>/dev/null; do sleep 0.1; done; }
 	wait_for_load
-	"$TESSERA_RUN" -d "$host_node" --busy-load 20000 -c 500 -q 4 >"$work/host-load.out" 2>&1 &
+	"$TESSERA_RUN" -d "$host_node" --busy-load 20000 -c 250 -q 4 >"$work/host-load.out" 2>&1 &
 	pid_h=$!
 	first=() last=()
 	while kill -0 "$pid_h" 2>/dev/null && running load_g; do
