@@ -3,7 +3,7 @@
 # Inside the test host (scripts/bench-sched.sh starts it): two Tessera
 # cards, each with one engine. Share error, fairness and aggregate engine
 # use for 2 to 32 vgpu-32 instances on the first card and 16 over both,
-# preemption latency, fence latency with
+# the same beside adversaries, the latency of every kind of switch, fence latency with
 # preemption on and off, and the scheduler's overhead.
 set -euo pipefail
 bench=$1
@@ -30,6 +30,11 @@ for n in 2 4 8 16 32; do
 done
 # and 16 over both cards (8 each)
 "$bench" share 16 "$a" "$b"
+echo
+# 32 tenants beside adversaries: one with 512-NOP batches, one with only
+# 10 ms BUSYs, one resetting itself in a loop; then the latency of every
+# kind of switch, most of them this run's.
+"$bench" mix 32 "$a"
 echo
 "$bench" switch-lat "$a"
 echo

@@ -12,14 +12,22 @@
  *   sched-bench fence CARD         fence latency of one instance while
  *                                  another runs long BUSY commands, with
  *                                  preemption on and off
+ *   sched-bench mix N CARD         N vgpu-32 instances, equal weights, on
+ *                                  one card: one submits BATCHes of 512
+ *                                  NOPs, one only BUSY(10 ms), one resets
+ *                                  itself in a loop, the others BUSY(5 ms):
+ *                                  the same figures for the saturating ones,
+ *                                  and what the resetting one got
  *   sched-bench switch-lat CARD    percentiles of the card's switch latency
- *                                  (ENG_SWITCH_LAT_NS) of switches that
- *                                  stopped a command midway, from debugfs
+ *                                  (ENG_SWITCH_LAT_NS) of every kind of
+ *                                  switch, from debugfs
  *
  * Every figure of engine time is the card's own (busy counters, clock).
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +40,16 @@
 #define WINDOWS		20
 #define BUSY_US		5000
 #define MAX_INST	32
+#define LONG_BUSY_US	10000
+#define TINY_BATCH_IOVA	0x00200000ull
+/*
+ * 512 NOPs a BATCH, 16 BATCHes a doorbell: within the mediator's limits
+ * of 16384 audited commands a doorbell (max_trap_cmds) and 4 MiB of
+ * shadow copies an instance (max_shadow_kib) with the ring full.
+ */
+#define TINY_BATCH_CMDS	512
+#define TINY_PER_KICK	16
+#define RESET_BUSY_US	2000
 
 static uint64_t slice_ns(void)
 {
@@ -255,12 +273,25 @@ out:
 	return ret;
 }
 
+#define LAT_KINDS	6
+static const char *const lat_kind_names[LAT_KINDS] = {
+	"pickup", "slice-end", "idle", "fault", "detach", "throttle",
+};
+static const char *const lat_kind_what[LAT_KINDS] = {
+	"idle engine picks up new work",
+	"slice ended, work left",
+	"loaded context ran out of work",
+	"loaded context faulted",
+	"loaded context reset or removed",
+	"fixed share: budgets spent",
+};
+
 static int bench_switch_lat(const char *card)
 {
-	static double pre[32768], bound[32768];
-	int npre = 0, nbound = 0, eng, flag;
-	char path[300];
-	unsigned int lat;
+	static double lat[LAT_KINDS][2][4096];
+	int n[LAT_KINDS][2] = { { 0 } }, eng, flag, k, p, total = 0;
+	char path[300], kind[32];
+	unsigned int ns;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/tessera/%s/switch_latency", card);
@@ -269,20 +300,212 @@ static int bench_switch_lat(const char *card)
 		perror(path);
 		return 1;
 	}
-	while (fscanf(f, "%d %u %d", &eng, &lat, &flag) == 3) {
-		if (flag && npre < 32768)
-			pre[npre++] = lat;
-		else if (!flag && nbound < 32768)
-			bound[nbound++] = lat;
+	while (fscanf(f, "%d %u %d %31s", &eng, &ns, &flag, kind) == 4) {
+		for (k = 0; k < LAT_KINDS; k++)
+			if (!strcmp(kind, lat_kind_names[k]))
+				break;
+		if (k == LAT_KINDS) {
+			fprintf(stderr, "sched-bench: unknown switch kind '%s' in %s\n", kind, path);
+			fclose(f);
+			return 1;
+		}
+		p = !!flag;
+		if (n[k][p] < 4096)
+			lat[k][p][n[k][p]++] = ns;
+		total++;
 	}
 	fclose(f);
-	printf("card %s: switch latency (ENG_SWITCH_LAT_NS, card time from ENG_SUBMIT to the switch):\n",
-	       card);
-	printf("  mid-command preemptions: %5d switches, p50 %7.1f us, p99 %7.1f us\n", npre,
-	       percentile(pre, npre, 0.5) / 1000, percentile(pre, npre, 0.99) / 1000);
-	printf("  other switches:          %5d switches, p50 %7.1f us, p99 %7.1f us\n", nbound,
-	       percentile(bound, nbound, 0.5) / 1000, percentile(bound, nbound, 0.99) / 1000);
+	printf("card %s: switch latency by kind, the last %d switches (ENG_SWITCH_LAT_NS, card time from ENG_SUBMIT to the switch):\n",
+	       card, total);
+	for (k = 0; k < LAT_KINDS; k++)
+		for (p = 0; p < 2; p++) {
+			if (!n[k][p] && p)
+				continue;
+			printf("  %-9s %-32s %-14s %5d switches", lat_kind_names[k],
+			       lat_kind_what[k], p ? "command cut" : "at a boundary", n[k][p]);
+			if (n[k][p])
+				printf(", p50 %7.1f us, p99 %7.1f us",
+				       percentile(lat[k][p], n[k][p], 0.5) / 1000,
+				       percentile(lat[k][p], n[k][p], 0.99) / 1000);
+			printf("\n");
+		}
 	return 0;
+}
+
+/* The resetting tenant: a few BUSYs, then VF_RESET while they run, again and again. */
+struct resetter {
+	struct sl_inst *s;
+	atomic_bool stop;
+	unsigned long resets;
+	int err;
+};
+
+static int resetter_ring_again(struct sl_inst *s)
+{
+	uint32_t st;
+
+	if (tsr_reg_write(&s->inst, TESSERA_VF_RESET, 1) ||
+	    tsr_wait_status(&s->inst, TESSERA_VF_STATUS_FAULTED, 0, TSR_DEADLINE_MS, &st) ||
+	    tsr_reg_write(&s->inst, TESSERA_VF_RING_BASE_LO, (uint32_t)SL_RING_IOVA) ||
+	    tsr_reg_write(&s->inst, TESSERA_VF_RING_BASE_HI, SL_RING_IOVA >> 32) ||
+	    tsr_reg_write(&s->inst, TESSERA_VF_RING_SIZE, SL_RING_ENTRIES))
+		return -EIO;
+	s->ring.tail = tsr_reg(&s->inst, TESSERA_VF_RING_HEAD);
+	return 0;
+}
+
+static void *resetter_loop(void *arg)
+{
+	struct resetter *r = arg;
+	unsigned int seed = 7;
+
+	while (!atomic_load(&r->stop)) {
+		struct tessera_cmd c = tsr_cmd_busy(RESET_BUSY_US);
+		int i;
+
+		for (i = 0; i < 4; i++)
+			tsr_ring_push(&r->s->ring, &c);
+		if (tsr_ring_kick(&r->s->ring)) {
+			r->err = -EIO;
+			break;
+		}
+		/* Somewhere in its work: queued, running, or cut by a slice end. */
+		usleep(500 + rand_r(&seed) % 4000);
+		if (resetter_ring_again(r->s)) {
+			r->err = -EIO;
+			break;
+		}
+		r->resets++;
+	}
+	return NULL;
+}
+
+/*
+ * Saturating tenants beside adversaries on one card: per-window share error
+ * and Jain's index of the saturating ones (each one's target is an equal
+ * part of what they got together: the resetting tenant takes engine time
+ * whenever it has work), the resetting tenant's share of the engine.
+ */
+static int bench_mix(int n, const char *card)
+{
+	static struct sl_inst inst[MAX_INST];
+	struct sl_inst *v[MAX_INST];
+	const char *role[MAX_INST];
+	bool active[MAX_INST];
+	uint64_t d[MAX_INST], total[MAX_INST] = { 0 }, sum, all_sum = 0, rs_busy0, rs_busy1;
+	double err_max[MAX_INST] = { 0 }, jain_min = 1, x[MAX_INST];
+	struct tsr_dma_buf tiny = { 0 };
+	struct resetter rs = { 0 };
+	struct card_snap s0, s1;
+	pthread_t thread;
+	bool thread_up = false;
+	int i, w, nsat, made = 0, ret = 1;
+
+	if (n < 4 || n > MAX_INST)
+		return 2;
+	setenv("TESSERA_PARENT", card, 1);
+	for (i = 0; i < n; i++) {
+		if (sl_setup(&inst[i], "tessera-vgpu-32")) {
+			fprintf(stderr, "sched-bench: instance %d of %d failed\n", i, n);
+			goto out;
+		}
+		made++;
+	}
+	/* Instance 0: thousands of tiny commands, a BATCH of 512 NOPs an entry. */
+	if (tsr_dma_alloc(&inst[0].inst, &tiny, TINY_BATCH_IOVA,
+			  TINY_BATCH_CMDS * sizeof(struct tessera_cmd)))
+		goto out;
+	for (i = 0; i < TINY_BATCH_CMDS; i++)
+		((struct tessera_cmd *)tiny.va)[i] = tsr_cmd_nop();
+	inst[0].own_cmd = true;
+	inst[0].cmd = tsr_cmd_batch(TINY_BATCH_IOVA, TINY_BATCH_CMDS);
+	inst[0].kick_every = TINY_PER_KICK;
+	role[0] = "512-NOP batches";
+	/* Instance 1: only long commands. */
+	inst[1].own_cmd = true;
+	inst[1].cmd = tsr_cmd_busy(LONG_BUSY_US);
+	role[1] = "BUSY 10 ms";
+	for (i = 2; i < n - 1; i++)
+		role[i] = "BUSY 5 ms";
+	/* The last one resets itself in a loop, outside the measured set. */
+	rs.s = &inst[n - 1];
+	nsat = n - 1;
+	for (i = 0; i < nsat; i++) {
+		v[i] = &inst[i];
+		active[i] = true;
+	}
+	if (pthread_create(&thread, NULL, resetter_loop, &rs))
+		goto out;
+	thread_up = true;
+	/* Warm-up window, then the measured ones: 20 slices per instance. */
+	if (sl_window_switches(v, active, NULL, nsat, BUSY_US, WINDOW_SLICES * n, d,
+			       TSR_DEADLINE_MS))
+		goto out;
+	card_snapshot(card, &s0);
+	rs_busy0 = sl_busy(rs.s);
+	for (w = 0; w < WINDOWS; w++) {
+		if (sl_window_switches(v, active, NULL, nsat, BUSY_US, WINDOW_SLICES * n, d,
+				       TSR_DEADLINE_MS))
+			goto out;
+		sum = 0;
+		for (i = 0; i < nsat; i++)
+			sum += d[i];
+		for (i = 0; i < nsat; i++) {
+			double share = (double)d[i] / sum, want = 1.0 / nsat;
+
+			total[i] += d[i];
+			x[i] = share / want;
+			if (fabs(share - want) > err_max[i])
+				err_max[i] = fabs(share - want);
+		}
+		if (sl_jain(x, nsat) < jain_min)
+			jain_min = sl_jain(x, nsat);
+	}
+	card_snapshot(card, &s1);
+	rs_busy1 = sl_busy(rs.s);
+	atomic_store(&rs.stop, true);
+	pthread_join(thread, NULL);
+	thread_up = false;
+	if (rs.err) {
+		fprintf(stderr, "sched-bench: the resetting tenant failed after %lu resets\n",
+			rs.resets);
+		goto out;
+	}
+
+	for (i = 0; i < nsat; i++)
+		all_sum += total[i];
+	printf("mix: %d tessera-vgpu-32 instances on %s, equal weights, slice %llu us, %d windows of %d slices (%d per instance), from switch to switch\n",
+	       n, card, (unsigned long long)slice_ns() / 1000, WINDOWS, WINDOW_SLICES * n,
+	       WINDOW_SLICES);
+	printf("  instance  work               share    want     error(all)  worst window error\n");
+	for (i = 0; i < nsat; i++) {
+		double share = (double)total[i] / all_sum, want = 1.0 / nsat;
+
+		x[i] = share / want;
+		printf("  %-8d  %-17s  %.4f   %.4f   %+6.2f pp   %5.2f pp\n", i, role[i], share,
+		       want, (share - want) * 100, err_max[i] * 100);
+	}
+	printf("  Jain's index of the %d saturating ones: %.5f over all windows, %.5f worst window\n",
+	       nsat, sl_jain(x, nsat), jain_min);
+	if (s1.busy > s0.busy) {
+		uint64_t eng = s1.busy - s0.busy;
+
+		printf("  instance %d (resets itself in a loop, %lu resets): %.4f of the engine's busy time by its own counter, %.4f by the engine's less the others' (an equal share %.4f), engine busy %.2f%% of card time\n",
+		       n - 1, rs.resets, (double)(rs_busy1 - rs_busy0) / eng,
+		       eng > all_sum ? (double)(eng - all_sum) / eng : 0.0,
+		       1.0 / n, 100.0 * eng / (s1.clock - s0.clock));
+	}
+	ret = 0;
+out:
+	if (thread_up) {
+		atomic_store(&rs.stop, true);
+		pthread_join(thread, NULL);
+	}
+	if (tiny.va)
+		tsr_dma_free(&inst[0].inst, &tiny);
+	for (i = 0; i < made; i++)
+		sl_teardown(&inst[i]);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -295,6 +518,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "switch-lat"))
 		return bench_switch_lat(argv[2]);
-	fprintf(stderr, "usage: sched-bench share N CARD... | fence CARD | switch-lat CARD\n");
+	if (argc == 4 && !strcmp(argv[1], "mix"))
+		return bench_mix(atoi(argv[2]), argv[3]);
+	fprintf(stderr, "usage: sched-bench share N CARD... | mix N CARD | fence CARD | switch-lat CARD\n");
 	return 2;
 }

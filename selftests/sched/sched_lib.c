@@ -149,15 +149,18 @@ uint32_t sl_queued(struct sl_inst *s)
 int sl_top_up(struct sl_inst *s, uint64_t usec)
 {
 	uint32_t queued = sl_queued(s), free_entries, i;
-	struct tessera_cmd c = tsr_cmd_busy(usec);
+	struct tessera_cmd c = s->own_cmd ? s->cmd : tsr_cmd_busy(usec);
 
 	/* One entry stays empty: a full ring would read as an empty one. */
 	free_entries = s->ring.entries - 1 - queued;
 	/* Top up only below half: fewer doorbells, the same saturation. */
 	if (queued >= s->ring.entries / 2)
 		return 0;
-	for (i = 0; i < free_entries; i++)
+	for (i = 0; i < free_entries; i++) {
 		tsr_ring_push(&s->ring, &c);
+		if (s->kick_every && (i + 1) % s->kick_every == 0 && tsr_ring_kick(&s->ring))
+			return -EIO;
+	}
 	return tsr_ring_kick(&s->ring);
 }
 

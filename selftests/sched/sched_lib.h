@@ -20,6 +20,11 @@ struct sl_inst {
 	struct tsr_ring ring;
 	char sysdir[300];	/* /sys/bus/mdev/devices/<uuid>/tessera */
 	bool ring_ready;
+	/* what sl_top_up() queues instead of BUSY(usec), when set */
+	bool own_cmd;
+	struct tessera_cmd cmd;
+	/* ring the doorbell after this many entries (0: once, at the end) */
+	uint32_t kick_every;
 };
 
 /* /sys/bus/pci/devices/<card>/tessera/<file> of the card named by TESSERA_PARENT or found */
@@ -38,7 +43,10 @@ long long sl_inst_read(struct sl_inst *s, const char *file);
 
 /* VF_BUSY_NS: card time spent on the instance */
 uint64_t sl_busy(struct sl_inst *s);
-/* fills the ring's free entries with BUSY(@usec) and rings the doorbell */
+/*
+ * fills the ring's free entries with BUSY(@usec), or with the instance's
+ * own command (own_cmd), and rings the doorbell
+ */
 int sl_top_up(struct sl_inst *s, uint64_t usec);
 /* entries queued and not yet consumed by the card */
 uint32_t sl_queued(struct sl_inst *s);

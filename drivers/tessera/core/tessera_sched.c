@@ -152,9 +152,13 @@ static void tessera_sched_disarm(struct tessera_engine *eng)
 		tessera_sched_set_bound(eng, 0);
 }
 
-/* Ask @eng to run @next (NULL: stop) for @slice_ns. Lock held, no switch in flight. */
+/*
+ * Ask @eng to run @next (NULL: stop) for @slice_ns, for the reason @kind.
+ * Lock held, no switch in flight.
+ */
 static void tessera_sched_switch_to(struct tessera_engine *eng,
-				    struct tessera_sched_entity *next, u64 slice_ns)
+				    struct tessera_sched_entity *next, u64 slice_ns,
+				    enum tessera_switch_kind kind)
 {
 	struct tessera_sched *sched = eng->sched;
 	struct tessera_sched_entity *prev = eng->current_se;
@@ -173,6 +177,7 @@ static void tessera_sched_switch_to(struct tessera_engine *eng,
 	if (next)
 		next->engine = eng;
 	eng->switching = true;
+	eng->switch_kind = kind;
 	eng->switches++;
 	hrtimer_try_to_cancel(&eng->slice_timer);
 	tessera_wr(sched->tdev, TESSERA_ENGINE_REG(eng->id, TESSERA_ENG_SUBMIT),
@@ -183,6 +188,19 @@ static void tessera_sched_switch_to(struct tessera_engine *eng,
 
 		tessera_sched_set_bound(eng, tessera_sched_bound_ns(ns));
 	}
+}
+
+/* Why the engine leaves @cur (NULL: nothing loaded) for another context. */
+static enum tessera_switch_kind tessera_sched_switch_kind(struct tessera_sched_entity *cur,
+							  bool slice_end)
+{
+	if (!cur)
+		return TESSERA_SWITCH_PICKUP;
+	if (cur->stopped)
+		return cur->stop_kind;
+	if (slice_end && cur->pe.runnable)
+		return TESSERA_SWITCH_SLICE_END;
+	return TESSERA_SWITCH_IDLE;
 }
 
 /*
@@ -225,11 +243,11 @@ static void tessera_sched_dispatch(struct tessera_engine *eng, bool slice_end)
 			if (!eng->throttled)
 				eng->idle_waits++;
 			eng->throttled = true;
-			tessera_sched_switch_to(eng, NULL, 0);
+			tessera_sched_switch_to(eng, NULL, 0, TESSERA_SWITCH_THROTTLE);
 			tessera_sched_arm(eng, end > now ? end - now : 0);
 		} else if (cur && cur->stopped) {
 			eng->throttled = false;
-			tessera_sched_switch_to(eng, NULL, 0);
+			tessera_sched_switch_to(eng, NULL, 0, cur->stop_kind);
 		} else {
 			eng->throttled = false;
 			/* An idle context stays loaded until another needs the engine. */
@@ -244,7 +262,8 @@ static void tessera_sched_dispatch(struct tessera_engine *eng, bool slice_end)
 			tessera_sched_disarm(eng);
 	} else {
 		eng->throttled = false;
-		tessera_sched_switch_to(eng, next, slice);
+		tessera_sched_switch_to(eng, next, slice,
+					tessera_sched_switch_kind(cur, slice_end));
 	}
 	eng->sched_ns += ktime_get_ns() - t0;
 }
@@ -266,6 +285,7 @@ static void tessera_sched_switch_done(struct tessera_engine *eng)
 	slot = eng->lat_count % TESSERA_SWITCH_LAT_SAMPLES;
 	eng->lat_ns[slot] = lat;
 	assign_bit(slot, eng->lat_preempted, preemptions != eng->hw_preemptions);
+	eng->lat_kind[slot] = eng->switch_kind;
 	eng->hw_preemptions = preemptions;
 	eng->lat_count++;
 
@@ -444,6 +464,7 @@ void tessera_sched_entity_reset(struct tessera_sched_entity *se)
 	se->leaving = NULL;
 	se->has_work = false;
 	se->stopped = true;
+	se->stop_kind = TESSERA_SWITCH_DETACH;
 	se->attached_once = false;
 	se->pe.runnable = false;
 	se->weight = 1;
@@ -550,6 +571,7 @@ void tessera_sched_ctx_stopped(struct tessera_sched *sched, struct tessera_sched
 
 	spin_lock_irqsave(&sched->lock, flags);
 	se->stopped = true;
+	se->stop_kind = TESSERA_SWITCH_FAULT;
 	tessera_sched_update_runnable(se);
 	if (se->home)
 		tessera_sched_dispatch(se->home, false);
@@ -644,6 +666,7 @@ int tessera_sched_detach(struct tessera_sched *sched, struct tessera_sched_entit
 
 	spin_lock_irqsave(&sched->lock, flags);
 	se->stopped = true;
+	se->stop_kind = TESSERA_SWITCH_DETACH;
 	tessera_sched_update_runnable(se);
 	if (se->home)
 		tessera_sched_dispatch(se->home, false);
@@ -715,7 +738,11 @@ void tessera_sched_attach(struct tessera_sched *sched, struct tessera_sched_enti
 	if (!se->home) {
 		struct tessera_engine *eng = tessera_sched_place(sched);
 
-		tessera_rq_add(&eng->rq, &se->pe, se->weight);
+		/* Back from a reset: its place among the others is kept. */
+		if (se->attached_once)
+			tessera_rq_readd(&eng->rq, &se->pe, se->weight);
+		else
+			tessera_rq_add(&eng->rq, &se->pe, se->weight);
 		eng->nr_entities++;
 		eng->total_weight += se->weight;
 		se->home = eng;
@@ -985,7 +1012,19 @@ void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m)
 	spin_unlock_irqrestore(&sched->lock, flags);
 }
 
-/* One line per recorded switch, oldest first: engine, card ns, preempted. */
+static const char *const tessera_switch_kind_names[TESSERA_SWITCH_KINDS] = {
+	[TESSERA_SWITCH_PICKUP] = "pickup",
+	[TESSERA_SWITCH_SLICE_END] = "slice-end",
+	[TESSERA_SWITCH_IDLE] = "idle",
+	[TESSERA_SWITCH_FAULT] = "fault",
+	[TESSERA_SWITCH_DETACH] = "detach",
+	[TESSERA_SWITCH_THROTTLE] = "throttle",
+};
+
+/*
+ * One line per recorded switch, oldest first: engine, card ns, whether it
+ * stopped a command midway, and its kind.
+ */
 void tessera_sched_dump_latency(struct tessera_sched *sched, struct seq_file *m)
 {
 	unsigned int i;
@@ -1001,8 +1040,9 @@ void tessera_sched_dump_latency(struct tessera_sched *sched, struct seq_file *m)
 		for (k = first; k < n; k++) {
 			unsigned int slot = k % TESSERA_SWITCH_LAT_SAMPLES;
 
-			seq_printf(m, "%u %u %d\n", i, eng->lat_ns[slot],
-				   test_bit(slot, eng->lat_preempted));
+			seq_printf(m, "%u %u %d %s\n", i, eng->lat_ns[slot],
+				   test_bit(slot, eng->lat_preempted),
+				   tessera_switch_kind_names[eng->lat_kind[slot]]);
 		}
 		spin_unlock_irqrestore(&sched->lock, flags);
 	}

@@ -26,6 +26,26 @@ struct tessera_engine;
 struct tessera_sched;
 
 /**
+ * enum tessera_switch_kind - why the driver asked an engine to switch
+ * @TESSERA_SWITCH_PICKUP: the engine had nothing loaded and work came
+ * @TESSERA_SWITCH_SLICE_END: the loaded context's slice ended, work left
+ * @TESSERA_SWITCH_IDLE: the loaded context ran out of work
+ * @TESSERA_SWITCH_FAULT: the loaded context faulted (the watchdog too)
+ * @TESSERA_SWITCH_DETACH: the loaded context is being reset or removed
+ * @TESSERA_SWITCH_THROTTLE: fixed share: every budget is spent
+ * @TESSERA_SWITCH_KINDS: the number of kinds
+ */
+enum tessera_switch_kind {
+	TESSERA_SWITCH_PICKUP,
+	TESSERA_SWITCH_SLICE_END,
+	TESSERA_SWITCH_IDLE,
+	TESSERA_SWITCH_FAULT,
+	TESSERA_SWITCH_DETACH,
+	TESSERA_SWITCH_THROTTLE,
+	TESSERA_SWITCH_KINDS,
+};
+
+/**
  * struct tessera_sched_entity - a context as the scheduler sees it
  * @ctx: the context
  * @pe: its entry in its engine's run queue
@@ -34,6 +54,7 @@ struct tessera_sched;
  * @leaving: engine that still has the context loaded while switching away
  * @has_work: submitted work not known to be finished
  * @stopped: faulted, detached or being torn down: never picked
+ * @stop_kind: TESSERA_SWITCH_FAULT or _DETACH, why @stopped was set
  * @attached_once: attached at least once since allocation (so the next
  *	detach is a reset)
  * @weight: share of engine time relative to the other entities
@@ -55,6 +76,7 @@ struct tessera_sched_entity {
 	struct tessera_engine *leaving;
 	bool has_work;
 	bool stopped;
+	u8 stop_kind;
 	bool attached_once;
 	u32 weight;
 	u64 busy_seen;
@@ -92,6 +114,8 @@ struct tessera_sched_entity {
  * @timer_late_max_ns: the latest one
  * @lat_ns: ENG_SWITCH_LAT_NS of recent switches (ring buffer)
  * @lat_preempted: whether that switch stopped a command midway
+ * @lat_kind: enum tessera_switch_kind of that switch
+ * @switch_kind: kind of the switch in flight
  * @lat_count: samples written to @lat_ns, ever
  * @hw_preemptions: ENG_PREEMPTIONS at the last switch
  *
@@ -120,6 +144,8 @@ struct tessera_engine {
 	u64 timer_late_max_ns;
 	u32 lat_ns[TESSERA_SWITCH_LAT_SAMPLES];
 	unsigned long lat_preempted[BITS_TO_LONGS(TESSERA_SWITCH_LAT_SAMPLES)];
+	u8 lat_kind[TESSERA_SWITCH_LAT_SAMPLES];
+	u8 switch_kind;
 	u64 lat_count;
 	u32 hw_preemptions;
 };

@@ -175,19 +175,45 @@ static bool tessera_rq_min_runnable_vtime(struct tessera_runqueue *rq,
 	return found;
 }
 
+/* A newcomer: no history, it starts at the others' virtual time when it wakes. */
 void tessera_rq_add(struct tessera_runqueue *rq, struct tessera_policy_entity *e,
 		    u32 weight)
 {
-	e->weight = clamp(weight, 1U, (u32)TESSERA_WEIGHT_MAX);
-	e->vtime = 0;
 	e->period_used_ns = 0;
-	e->runnable = false;
-	list_add_tail(&e->node, &rq->entities);
+	e->lag = 0;
+	tessera_rq_readd(rq, e, weight);
 }
 EXPORT_SYMBOL_NS_GPL(tessera_rq_add, TESSERA);
 
+/*
+ * The same tenant back after tessera_rq_remove() (a reset): it keeps the lag
+ * it left with and what it used of the fixed-share period. Starting afresh
+ * at the others' virtual time instead, a tenant that resets itself every
+ * few milliseconds took 18% of an engine shared by 32.
+ */
+void tessera_rq_readd(struct tessera_runqueue *rq, struct tessera_policy_entity *e,
+		      u32 weight)
+{
+	e->weight = clamp(weight, 1U, (u32)TESSERA_WEIGHT_MAX);
+	e->vtime = 0;
+	e->runnable = false;
+	list_add_tail(&e->node, &rq->entities);
+}
+EXPORT_SYMBOL_NS_GPL(tessera_rq_readd, TESSERA);
+
 void tessera_rq_remove(struct tessera_runqueue *rq, struct tessera_policy_entity *e)
 {
+	u64 floor;
+
+	/*
+	 * Not runnable since it came back (a VF_RESET and then the ring
+	 * programmed again are two resets): the lag it came with still holds.
+	 */
+	if (!e->lag) {
+		if (!tessera_rq_min_runnable_vtime(rq, e, &floor))
+			floor = rq->vclock;
+		e->lag = e->vtime > floor ? e->vtime - floor : 0;
+	}
 	list_del_init(&e->node);
 	e->runnable = false;
 }
@@ -207,7 +233,8 @@ void tessera_rq_set_runnable(struct tessera_runqueue *rq,
 	if (runnable && !e->runnable) {
 		if (!tessera_rq_min_runnable_vtime(rq, e, &floor))
 			floor = rq->vclock;
-		e->vtime = max(e->vtime, floor);
+		e->vtime = max(e->vtime, floor + e->lag);
+		e->lag = 0;
 	}
 	e->runnable = runnable;
 }

@@ -33,6 +33,12 @@ struct tessera_policy_entity {
 	u64 vtime;
 	/* fixed share: card busy time charged in the current period */
 	u64 period_used_ns;
+	/*
+	 * Set by tessera_rq_remove(): how far its virtual time was ahead of
+	 * the others'; tessera_rq_readd() keeps it, so that a tenant that
+	 * resets itself comes back no further behind than it left.
+	 */
+	u64 lag;
 	bool runnable;
 };
 
@@ -66,6 +72,8 @@ void tessera_rq_init(struct tessera_runqueue *rq, enum tessera_policy_kind kind,
 		     u64 slice_ns, u32 capacity_weight);
 void tessera_rq_add(struct tessera_runqueue *rq, struct tessera_policy_entity *e,
 		    u32 weight);
+void tessera_rq_readd(struct tessera_runqueue *rq, struct tessera_policy_entity *e,
+		      u32 weight);
 void tessera_rq_remove(struct tessera_runqueue *rq, struct tessera_policy_entity *e);
 void tessera_rq_set_runnable(struct tessera_runqueue *rq,
 			     struct tessera_policy_entity *e, bool runnable);

@@ -280,6 +280,42 @@ static void newcomer_starts_at_the_clock(struct kunit *test)
 	KUNIT_EXPECT_LE(test, share, 300);
 }
 
+/*
+ * Four equal instances, one of which is reset (taken out and put back, as
+ * the scheduler does on VF_RESET, twice: the guest programs its ring again)
+ * after every slice it runs: it keeps the lead it had, so it gets its
+ * quarter, not the half it got when a reset put it back at the others'
+ * virtual time.
+ */
+static void reset_loop_gains_nothing(struct kunit *test)
+{
+	static const u32 w[] = { 1, 1, 1, 1 };
+	struct sim *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct tessera_policy_entity *e = &s->inst[3].e;
+	int start, k;
+	u64 share;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	sim_init(test, s, TESSERA_POLICY_BEST_EFFORT, w, 4, 8);
+	sim_run(s, 40);
+	start = s->trace_len;
+	for (k = 0; k < 800; k++) {
+		sim_run(s, 1);
+		if (s->trace[s->trace_len - 1] != 3)
+			continue;
+		tessera_rq_set_runnable(&s->rq, e, false);
+		tessera_rq_remove(&s->rq, e);
+		tessera_rq_readd(&s->rq, e, 1);
+		/* and once more before it has work: a VF_RESET, then its ring again */
+		tessera_rq_remove(&s->rq, e);
+		tessera_rq_readd(&s->rq, e, 1);
+		tessera_rq_set_runnable(&s->rq, e, true);
+	}
+	share = sim_window_share(s, 3, start, s->trace_len);
+	KUNIT_EXPECT_GE(test, share, 230);
+	KUNIT_EXPECT_LE(test, share, 270);
+}
+
 /* Sixteen instances with weights 1..16: each runs, none waits more than about its fair gap. */
 static void no_instance_starves(struct kunit *test)
 {
@@ -357,6 +393,7 @@ static struct kunit_case tessera_policy_cases[] = {
 	KUNIT_CASE(equal_share_ignores_weights),
 	KUNIT_CASE(waking_instance_banks_no_credit),
 	KUNIT_CASE(newcomer_starts_at_the_clock),
+	KUNIT_CASE(reset_loop_gains_nothing),
 	KUNIT_CASE(no_instance_starves),
 	KUNIT_CASE(nothing_runnable_picks_nothing),
 	KUNIT_CASE(settings_are_validated),
