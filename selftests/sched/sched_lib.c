@@ -76,6 +76,7 @@ int sl_setup(struct sl_inst *s, const char *type)
 	if (ret)
 		return ret;
 	snprintf(s->sysdir, sizeof(s->sysdir), "/sys/bus/mdev/devices/%s/tessera", s->inst.uuid);
+	s->ctx = (int)sl_inst_read(s, "context");
 	ret = tsr_ring_setup(&s->inst, &s->ring, SL_RING_IOVA, SL_RING_ENTRIES);
 	if (ret) {
 		tsr_instance_teardown(&s->inst);
@@ -258,11 +259,71 @@ int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 
 #define SL_MAX_GROUPS	8
 
+/*
+ * One engine's instances at one switch from the card's debugfs file, which
+ * the driver writes under its lock: 1 if read, 0 if the file is not there,
+ * -EAGAIN if an instance was attached after the engine's last switch.
+ */
+static int snapshot_group_debugfs(struct sl_inst **v, const int *group, int n, int g,
+				  uint64_t *seq, uint64_t *busy)
+{
+	unsigned long long cs[64] = { 0 }, cb[64] = { 0 };
+	char path[400], line[128];
+	bool seen = false;
+	unsigned int id;
+	const char *parent = NULL;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < n && !parent; i++)
+		if ((group ? group[i] : 0) == g)
+			parent = v[i]->inst.parent;
+	if (!parent)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tessera/%s/busy_at_switch", parent);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+
+		if (sscanf(line, "ctx %u %llu %llu", &id, &a, &b) == 3 && id < 64) {
+			cs[id] = a;
+			cb[id] = b;
+		}
+	}
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		if ((group ? group[i] : 0) != g)
+			continue;
+		if (v[i]->ctx < 0 || v[i]->ctx >= 64 || strcmp(v[i]->inst.parent, parent))
+			return 0;
+		busy[i] = cb[v[i]->ctx];
+		if (!seen) {
+			seen = true;
+			*seq = cs[v[i]->ctx];
+		} else if (*seq != cs[v[i]->ctx]) {
+			return -EAGAIN;
+		}
+	}
+	return 1;
+}
+
 /* One engine's instances at one switch; retried while a switch cuts the reads. */
 static int snapshot_group(struct sl_inst **v, const int *group, int n, int g, uint64_t *seq,
 			  uint64_t *busy)
 {
-	int tries, i;
+	int tries, i, ret;
+
+	/* One card's engine: the debugfs file has them all at one instant. */
+	for (tries = 0; tries < 100; tries++) {
+		ret = snapshot_group_debugfs(v, group, n, g, seq, busy);
+		if (ret == 1)
+			return 0;
+		if (!ret)
+			break;
+		usleep(100);
+	}
 
 	for (tries = 0; tries < 100; tries++) {
 		bool seen = false, same = true;

@@ -20,6 +20,7 @@ struct sl_inst {
 	struct tsr_ring ring;
 	char sysdir[300];	/* /sys/bus/mdev/devices/<uuid>/tessera */
 	bool ring_ready;
+	int ctx;		/* its context on the card (tessera/context) */
 	/* what sl_top_up() queues instead of BUSY(usec), when set */
 	bool own_cmd;
 	struct tessera_cmd cmd;
@@ -61,8 +62,10 @@ int sl_window(struct sl_inst **v, const bool *active, int n, uint64_t busy_us,
 	      uint64_t window_ns, uint64_t *delta, int timeout_ms);
 
 /*
- * Slice-aligned busy times (tessera/busy_at_switch): each instance's busy
- * time at the last switch its engine finished, when no counter moves.
+ * Slice-aligned busy times: each instance's busy time at the last switch
+ * its engine finished, when no counter moves. From the card's debugfs
+ * busy_at_switch, every context at one instant, else from each instance's
+ * tessera/busy_at_switch in turn.
  * Instances with the same @group[i] share an engine; @seq[g] gets the
  * switch number of group g. Retries until each group is consistent.
  */

@@ -5,6 +5,8 @@
  *   <pci-address>/state        global registers, engines, contexts
  *   <pci-address>/switch_latency  the engines' recent switch latencies
  *   <pci-address>/regions      each reconfigurable region's registers
+ *   <pci-address>/busy_at_switch  every context's busy time at its
+ *                              engine's last switch, at one instant
  * Clients add their own files to these folders (tessera_card_debugfs()).
  */
 #include <linux/debugfs.h>
@@ -69,7 +71,7 @@ static int tessera_debugfs_state_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_state);
 
-/* Recent context switches: "engine latency-ns preempted" per line, oldest first. */
+/* Recent context switches: "engine latency-ns preempted kind" per line, oldest first. */
 static int tessera_debugfs_switch_latency_show(struct seq_file *m, void *unused)
 {
 	struct tessera_device *tdev = m->private;
@@ -78,6 +80,16 @@ static int tessera_debugfs_switch_latency_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_switch_latency);
+
+/* Each context's busy time at its engine's last switch, at one instant. */
+static int tessera_debugfs_busy_at_switch_show(struct seq_file *m, void *unused)
+{
+	struct tessera_device *tdev = m->private;
+
+	tessera_sched_dump_snapshots(&tdev->sched, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tessera_debugfs_busy_at_switch);
 
 /* Each region: who holds it and what its registers say. */
 static int tessera_debugfs_regions_show(struct seq_file *m, void *unused)
@@ -114,6 +126,8 @@ void tessera_debugfs_init(struct tessera_device *tdev)
 	debugfs_create_file("switch_latency", 0400, tdev->debugfs, tdev,
 			    &tessera_debugfs_switch_latency_fops);
 	debugfs_create_file("regions", 0400, tdev->debugfs, tdev, &tessera_debugfs_regions_fops);
+	debugfs_create_file("busy_at_switch", 0400, tdev->debugfs, tdev,
+			    &tessera_debugfs_busy_at_switch_fops);
 }
 
 struct dentry *tessera_card_debugfs(struct tessera_device *tdev)

@@ -1012,6 +1012,28 @@ void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m)
 	spin_unlock_irqrestore(&sched->lock, flags);
 }
 
+/*
+ * Every context's busy time at its engine's last switch, all read under the
+ * lock: "ctx <id> <switch-seq> <busy-ns>" per line. A benchmark of many
+ * tenants reads them at one instant; one sysfs file per instance, read in
+ * turn, is cut by the next switch when the reads take longer than a slice.
+ */
+void tessera_sched_dump_snapshots(struct tessera_sched *sched, struct seq_file *m)
+{
+	struct tessera_device *tdev = sched->tdev;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&sched->lock, flags);
+	for (i = 0; i < tdev->info.num_contexts; i++) {
+		struct tessera_sched_entity *se = &tdev->ctxs.ctx[i].se;
+
+		if (se->home)
+			seq_printf(m, "ctx %u %llu %llu\n", i, se->snap_seq, se->snap_busy_ns);
+	}
+	spin_unlock_irqrestore(&sched->lock, flags);
+}
+
 static const char *const tessera_switch_kind_names[TESSERA_SWITCH_KINDS] = {
 	[TESSERA_SWITCH_PICKUP] = "pickup",
 	[TESSERA_SWITCH_SLICE_END] = "slice-end",

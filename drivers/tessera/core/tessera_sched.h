@@ -194,6 +194,7 @@ void tessera_sched_attach(struct tessera_sched *sched, struct tessera_sched_enti
 void tessera_sched_engine_irq(struct tessera_sched *sched, unsigned int engine, u32 status);
 void tessera_sched_dump(struct tessera_sched *sched, struct seq_file *m);
 void tessera_sched_dump_latency(struct tessera_sched *sched, struct seq_file *m);
+void tessera_sched_dump_snapshots(struct tessera_sched *sched, struct seq_file *m);
 
 /* tessera_sched_sysfs.c: the card's files, <pci device>/tessera/ */
 int tessera_sched_sysfs_init(struct tessera_device *tdev);
