@@ -15,12 +15,15 @@ packages=(
 	libattr1-dev libcap-ng-dev seabios ipxe-qemu
 	sparse dwarves linux-source-6.12 libelf-dev libssl-dev
 	libpci-dev pciutils
+	python3-jsonschema dkms
 	clang libclang-rt-14-dev valgrind
 )
-backports_packages=(meson qemu-system-x86 qemu-utils)
-# libvirt: the node-device route (virsh nodedev-*) in the test host, as
-# clusters reach mdev types; it calls mdevctl.
-late_packages=(mdevctl libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu)
+# libvirt 11.3: the one Debian pairs with QEMU 10.0; the node-device route
+# (virsh nodedev-*) in the test host, as clusters reach mdev types. It calls
+# mdevctl, which stays bookworm's.
+backports_packages=(meson qemu-system-x86 qemu-utils
+	libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon-driver-nodedev)
+late_packages=(mdevctl)
 
 want="$(printf '%s\n' "${packages[@]}" "${backports_packages[@]}" "${late_packages[@]}" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

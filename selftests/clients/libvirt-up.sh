@@ -11,21 +11,16 @@ set -u
 
 # systemd's tools refuse to run in what they take for a chroot.
 export SYSTEMD_IGNORE_CHROOT=1
-# mdevctl, which libvirt calls, reads its JSON from /dev/stdin.
-for i in 0 1 2; do
-	name=$(echo stdin stdout stderr | cut -d' ' -f$((i + 1)))
-	[ -e "/dev/$name" ] || ln -s "/proc/self/fd/$i" "/dev/$name"
-done
-# The QEMU driver will not start without its user and groups.
+# The QEMU driver will not start without its user and groups. Debian's
+# libvirt runs QEMU as uid and gid 64055 (its DAC base label), the ids
+# libvirt-daemon-system gives libvirt-qemu.
 getent group kvm >/dev/null || groupadd -r kvm
-getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+getent group libvirt-qemu >/dev/null || groupadd -r -g 64055 libvirt-qemu
 getent passwd libvirt-qemu >/dev/null ||
-	useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
-if ! pgrep -x systemd-udevd >/dev/null; then
-	/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1
-	udevadm trigger --action=add >/dev/null 2>&1
-	udevadm settle --timeout=30 >/dev/null 2>&1
-fi
+	useradd -r -u 64055 -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+# After the groups: udev's rules give /dev/kvm the kvm group. mdevctl, which
+# libvirt calls, needs udev-up.sh's /dev/stdin.
+"$(dirname "$0")/udev-up.sh"
 mkdir -p /run/libvirt /var/log/libvirt
 libvirtd --daemon >/dev/null 2>&1
 for _ in $(seq 120); do

@@ -244,6 +244,9 @@ bool fz_bind_pick(uint64_t r, uint64_t len, bool write, unsigned int align, uint
 uint64_t fz_bind_bad(uint64_t r, uint64_t len, bool write, bool aligned);
 bool fz_bind_writable_run(uint64_t r, uint64_t *dva, uint64_t *len);
 
+/* fuzz_sysfs.c: the instance's and card's sysfs files, read and written */
+void fz_sysfs_exec(struct fz_task *t, const struct fz_op *op);
+
 /* fuzz_ring.c */
 int fz_ring_run(struct fz_task *t, const struct tessera_cmd *cmds, unsigned int n,
 		const char *what);

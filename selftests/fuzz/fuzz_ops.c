@@ -37,7 +37,7 @@ enum {
 	OP_BAD_IOCTL, OP_FEATURE, OP_CONTAINER, OP_GROUP, OP_MAP_DMA, OP_UNMAP_DMA,
 	OP_RW, OP_MMAP, OP_CFG_WRITE, OP_REG, OP_RING_CONFIG, OP_SUBMIT, OP_DOORBELL,
 	OP_VF_RESET, OP_EVENTFD, OP_FPGA_LOAD, OP_FPGA_JOB, OP_STORM, OP_FORK,
-	OP_REMOVE, OP_REMOVE_END, OP_REOPEN, OP_CHECK, OP_BIND,
+	OP_REMOVE, OP_REMOVE_END, OP_REOPEN, OP_CHECK, OP_BIND, OP_SYSFS,
 	OP_NKINDS
 };
 
@@ -46,7 +46,7 @@ static const char *const op_names[OP_NKINDS] = {
 	"BAD_IOCTL", "FEATURE", "CONTAINER", "GROUP", "MAP_DMA", "UNMAP_DMA",
 	"RW", "MMAP", "CFG_WRITE", "REG", "RING_CONFIG", "SUBMIT", "DOORBELL",
 	"VF_RESET", "EVENTFD", "FPGA_LOAD", "FPGA_JOB", "STORM", "FORK",
-	"REMOVE", "REMOVE_END", "REOPEN", "CHECK", "BIND",
+	"REMOVE", "REMOVE_END", "REOPEN", "CHECK", "BIND", "SYSFS",
 };
 
 const char *fz_op_name(int kind)
@@ -1339,8 +1339,13 @@ static void exec_rw(struct fz_task *t, const struct fz_op *op)
 	} else if (len <= BIG_BUF_BYTES && t->strict) {
 		buf = big_buf;
 	} else if (want) {
-		/* refused, by the VFS (access_ok: EFAULT) or the driver (EINVAL) */
-		buf = local;
+		/*
+		 * Refused, by the VFS (access_ok: EFAULT) or the driver (EINVAL).
+		 * The buffer is a PROT_NONE page, not our stack: a driver that
+		 * copies anyway (mtty.ko does past a region's end) faults in the
+		 * kernel (EFAULT) instead of overrunning the fuzzer's own memory.
+		 */
+		buf = none_page;
 		want = -1;
 	} else {
 		return;		/* too big for us: not a useful case */
@@ -1349,10 +1354,10 @@ static void exec_rw(struct fz_task *t, const struct fz_op *op)
 		uint64_t v = op->a[4];
 		size_t i;
 
-		for (i = 0; i < len && i < sizeof(local); i++)
+		for (i = 0; buf != none_page && i < len && i < sizeof(local); i++)
 			((uint8_t *)buf)[i] = v >> (8 * (i % 8));
 		/* nor an FLR (Initiate Function-Level Reset): CFG_WRITE's, with its model */
-		if (index == VFIO_PCI_CONFIG_REGION_INDEX && off <= FZ_CFG_DEVCTL_HI &&
+		if (buf != none_page && index == VFIO_PCI_CONFIG_REGION_INDEX && off <= FZ_CFG_DEVCTL_HI &&
 		    off + len > FZ_CFG_DEVCTL_HI && FZ_CFG_DEVCTL_HI - off < sizeof(local))
 			((uint8_t *)buf)[FZ_CFG_DEVCTL_HI - off] &= ~FZ_CFG_FLR_BIT;
 		/* valid BAR0 writes of random values stay off the ring registers */
@@ -2781,6 +2786,7 @@ static const struct weight weights[] = {
 	{ OP_STORM, 2, 2 },		{ OP_FORK, 1, 1 },
 	{ OP_REMOVE, 1, 1 },		{ OP_REOPEN, 2, 2 },
 	{ OP_CHECK, 20, 20 },		{ OP_BIND, 70, 5 },
+	{ OP_SYSFS, 15, 15 },
 };
 
 /* An operation's weight for this instance: the card's own are not drawn for another mdev. */
@@ -2790,7 +2796,7 @@ static unsigned int op_weight(const struct weight *w)
 		switch (w->kind) {
 		case OP_SUBMIT: case OP_REG: case OP_RING_CONFIG: case OP_DOORBELL:
 		case OP_VF_RESET: case OP_FPGA_LOAD: case OP_FPGA_JOB: case OP_CHECK:
-		case OP_BIND:
+		case OP_BIND: case OP_SYSFS:
 			return 0;
 		default:
 			return w->vgpu;
@@ -2898,6 +2904,7 @@ void fz_exec(struct fz_task *t, const struct fz_op *op)
 	case OP_REOPEN: exec_reopen(t, op); break;
 	case OP_CHECK: exec_check(t, op); break;
 	case OP_BIND: fz_bind_exec(t, op); break;
+	case OP_SYSFS: fz_sysfs_exec(t, op); break;
 	default: break;
 	}
 	fz_op_end(t);

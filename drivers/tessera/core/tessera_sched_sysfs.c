@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tessera scheduler settings and accounting in sysfs.
+ * Tessera scheduler settings, accounting and the card's size in sysfs.
  *
  * Per card, /sys/bus/pci/devices/<bdf>/tessera/:
  *   policy       best-effort | equal-share | fixed-share (rw)
@@ -9,6 +9,9 @@
  *                command boundaries (rw)
  *   watchdog_ms  one command's engine-time bound, 0 = off (rw)
  *   clock_ns     the card's clock (ro)
+ *   engines regions contexts vram_bytes
+ *                what the card has, fixed at probe (ro)
+ *   contexts_free hardware contexts no client holds (ro)
  * A client shows its own contexts' figures (tessera_ctx_sched_info()):
  * the mediator's are in the mdev devices' tessera/ folders. Every setting
  * applies at once; nothing restarts. A bad value is refused
@@ -136,8 +139,30 @@ static ssize_t clock_ns_show(struct device *dev, struct device_attribute *attr, 
 }
 static DEVICE_ATTR_RO(clock_ns);
 
+/* What the card is made of, as probed: operators size types by it. */
+#define TESSERA_CARD_INFO_ATTR(file, expr)					\
+static ssize_t file##_show(struct device *dev, struct device_attribute *attr,	\
+			   char *buf)						\
+{										\
+	struct tessera_device *tdev = dev_get_drvdata(dev);			\
+										\
+	return sysfs_emit(buf, "%llu\n", (u64)(expr));				\
+}										\
+static DEVICE_ATTR_RO(file)
+
+TESSERA_CARD_INFO_ATTR(engines, tdev->info.num_engines);
+TESSERA_CARD_INFO_ATTR(regions, tdev->info.num_regions);
+TESSERA_CARD_INFO_ATTR(contexts, tdev->info.num_contexts);
+TESSERA_CARD_INFO_ATTR(vram_bytes, tdev->info.vram_size);
+TESSERA_CARD_INFO_ATTR(contexts_free, tessera_ctx_free_count(tdev));
+
 static struct attribute *tessera_card_attrs[] = {
 	&dev_attr_clock_ns.attr,
+	&dev_attr_engines.attr,
+	&dev_attr_regions.attr,
+	&dev_attr_contexts.attr,
+	&dev_attr_contexts_free.attr,
+	&dev_attr_vram_bytes.attr,
 	&dev_attr_policy.attr,
 	&dev_attr_slice_us.attr,
 	&dev_attr_preempt.attr,

@@ -4,6 +4,7 @@
  * /sys/bus/mdev/devices/<uuid>/tessera/ (root only unless
  * tenant_stats_public):
  *   doorbells commands rejects card_faults audit_ns pin_ns map_ns copy_ns
+ *   interrupts
  *                 the mediator's counters (struct tessera_vgpu_stats)
  *   pinned_pages busy_ns context vram_offset stats
  *   weight        scheduling weight, 1..TESSERA_WEIGHT_MAX (rw)
@@ -48,6 +49,7 @@ TESSERA_STAT_ATTR(audit_ns);
 TESSERA_STAT_ATTR(pin_ns);
 TESSERA_STAT_ATTR(map_ns);
 TESSERA_STAT_ATTR(copy_ns);
+TESSERA_STAT_ATTR(interrupts);
 
 static ssize_t pinned_pages_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -91,12 +93,12 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr, cha
 	struct tessera_vgpu_stats *s = &vg->stats;
 
 	return sysfs_emit(buf,
-			  "doorbells %lld\ncommands %lld\nrejects %lld\ncard_faults %lld\npin_calls %lld\naudit_ns %lld\npin_ns %lld\nmap_ns %lld\ncopy_ns %lld\nbusy_ns %llu\n",
+			  "doorbells %lld\ncommands %lld\nrejects %lld\ncard_faults %lld\npin_calls %lld\naudit_ns %lld\npin_ns %lld\nmap_ns %lld\ncopy_ns %lld\ninterrupts %lld\nbusy_ns %llu\n",
 			  atomic64_read(&s->doorbells), atomic64_read(&s->commands),
 			  atomic64_read(&s->rejects), atomic64_read(&s->card_faults),
 			  atomic64_read(&s->pin_calls), atomic64_read(&s->audit_ns),
 			  atomic64_read(&s->pin_ns), atomic64_read(&s->map_ns),
-			  atomic64_read(&s->copy_ns),
+			  atomic64_read(&s->copy_ns), atomic64_read(&s->interrupts),
 			  tessera_vgpu_busy_ns(vg));
 }
 static DEVICE_ATTR_RO(stats);
@@ -216,6 +218,7 @@ static struct attribute *tessera_inst_attrs[] = {
 	&dev_attr_pin_ns.attr.attr,
 	&dev_attr_map_ns.attr.attr,
 	&dev_attr_copy_ns.attr.attr,
+	&dev_attr_interrupts.attr.attr,
 	&dev_attr_pinned_pages.attr,
 	&dev_attr_busy_ns.attr,
 	&dev_attr_context.attr,

@@ -16,10 +16,12 @@
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/debugfs.h>
+#include <linux/kobject.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/vfio.h>
 
 #include "tessera_core.h"
@@ -58,6 +60,129 @@ static ssize_t tessera_mdev_show_description(struct mdev_type *mtype, char *buf)
 			  "vGPU, 1/%u of the card: %llu MiB device memory (BAR2 %llu MiB), engine time weight %u of %u, 1 hardware context, command ring up to %u entries\n",
 			  type->per_card, type->vram_size >> 20, type->bar2_size >> 20,
 			  type->weight, TESSERA_CARD_WEIGHT, tessera_submit_max_entries());
+}
+
+/*
+ * What a type's description says, one value a file, for tools:
+ * <card>/tessera_types/<type directory>/ (max_instances, vram_bytes, weight;
+ * regions and functions for vFPGA types). The mdev core owns the type's own
+ * directory and its attribute type, so these live beside it.
+ */
+struct tessera_type_info {
+	struct kobject kobj;
+	struct mdev_type *mtype;
+};
+
+static struct mdev_type *tessera_type_of_kobj(struct kobject *kobj)
+{
+	return container_of(kobj, struct tessera_type_info, kobj)->mtype;
+}
+
+#define TESSERA_TYPE_ATTR(file, expr)						\
+static ssize_t type_##file##_show(struct kobject *kobj,			\
+				  struct kobj_attribute *attr, char *buf)	\
+{										\
+	struct mdev_type *mtype = tessera_type_of_kobj(kobj);			\
+	struct tessera_mdev_type *type = to_tessera_mdev_type(mtype);		\
+										\
+	return sysfs_emit(buf, "%llu\n", (u64)(expr));				\
+}										\
+static struct kobj_attribute type_attr_##file = __ATTR(file, 0444, type_##file##_show, NULL)
+
+TESSERA_TYPE_ATTR(max_instances, type->per_card);
+TESSERA_TYPE_ATTR(vram_bytes, type->vram_size);
+TESSERA_TYPE_ATTR(weight, type->weight);
+TESSERA_TYPE_ATTR(regions, type->kind == TESSERA_INST_VFPGA ?
+		  tessera_vfpga_type_regions(mtype) : 0);
+
+static ssize_t type_functions_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return tessera_vfpga_show_functions(tessera_type_of_kobj(kobj), buf);
+}
+
+static struct kobj_attribute type_attr_functions = __ATTR(functions, 0444, type_functions_show,
+							  NULL);
+
+static struct attribute *tessera_type_attrs[] = {
+	&type_attr_max_instances.attr,
+	&type_attr_vram_bytes.attr,
+	&type_attr_weight.attr,
+	&type_attr_regions.attr,
+	&type_attr_functions.attr,
+	NULL,
+};
+
+static umode_t tessera_type_attr_visible(struct kobject *kobj, struct attribute *attr, int n)
+{
+	struct tessera_mdev_type *type = to_tessera_mdev_type(tessera_type_of_kobj(kobj));
+
+	if (type->kind != TESSERA_INST_VFPGA &&
+	    (attr == &type_attr_regions.attr || attr == &type_attr_functions.attr))
+		return 0;
+	return attr->mode;
+}
+
+static const struct attribute_group tessera_type_group = {
+	.attrs = tessera_type_attrs,
+	.is_visible = tessera_type_attr_visible,
+};
+__ATTRIBUTE_GROUPS(tessera_type);
+
+static void tessera_type_info_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct tessera_type_info, kobj));
+}
+
+static const struct kobj_type tessera_type_info_ktype = {
+	.release = tessera_type_info_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = tessera_type_groups,
+};
+
+static void tessera_mdev_type_files_remove(struct tessera_mediator *med)
+{
+	unsigned int i;
+
+	if (!med->types_kobj)
+		return;
+	for (i = 0; i < med->num_types; i++)
+		kobject_put(med->type_info[i]);
+	kobject_put(med->types_kobj);
+	med->types_kobj = NULL;
+	med->num_types = 0;
+}
+
+/* After mdev_register_parent(), which names the types' directories. */
+static int tessera_mdev_type_files_add(struct tessera_mediator *med, struct device *card,
+				       unsigned int count)
+{
+	unsigned int i;
+	int ret;
+
+	med->types_kobj = kobject_create_and_add("tessera_types", &card->kobj);
+	if (!med->types_kobj)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		struct mdev_type *mtype = med->type_list[i];
+		struct tessera_type_info *info = kzalloc(sizeof(*info), GFP_KERNEL);
+
+		if (!info) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		info->mtype = mtype;
+		ret = kobject_init_and_add(&info->kobj, &tessera_type_info_ktype, med->types_kobj,
+					   "%s", kobject_name(&mtype->kobj));
+		if (ret) {
+			kobject_put(&info->kobj);
+			goto err;
+		}
+		med->type_info[med->num_types++] = &info->kobj;
+	}
+	return 0;
+err:
+	tessera_mdev_type_files_remove(med);
+	return ret;
 }
 
 /**
@@ -212,12 +337,17 @@ static int tessera_mdev_aux_probe(struct auxiliary_device *adev,
 				   med->type_list, n);
 	if (ret)
 		goto err_fpga;
+	ret = tessera_mdev_type_files_add(med, tessera_card_dev(tdev), n);
+	if (ret)
+		goto err_parent;
 	/* In the card's debugfs folder, beside its own state. */
 	med->debugfs = debugfs_create_file("mdev", 0400, tessera_card_debugfs(tdev), med,
 					   &tessera_mdev_dump_fops);
 	auxiliary_set_drvdata(adev, med);
 	return 0;
 
+err_parent:
+	mdev_unregister_parent(&med->parent);
 err_fpga:
 	tessera_fpga_fini(med);
 err_free:
@@ -237,6 +367,7 @@ static void tessera_mdev_aux_remove(struct auxiliary_device *adev)
 	struct tessera_mediator *med = auxiliary_get_drvdata(adev);
 
 	debugfs_remove(med->debugfs);
+	tessera_mdev_type_files_remove(med);
 	mdev_unregister_parent(&med->parent);
 	WARN_ON(!list_empty(&med->instances));
 	tessera_fpga_fini(med);

@@ -54,6 +54,10 @@ struct tessera_mdev_type {
  * @parent: the mdev parent, registered on the card's PCI device
  * @types: the vGPU types
  * @type_list: pointers to @types[i].type, as mdev wants them
+ * @types_kobj: the card's tessera_types/ folder: a folder per type of what
+ *	its description says, one value a file (tessera_mdev.c)
+ * @type_info: the folders in it
+ * @num_types: entries of @type_info
  * @fpga: the card's regions as vFPGA instances share them
  *	(tessera_vfpga_types.c), or NULL without regions
  * @lock: protects @instances
@@ -65,6 +69,9 @@ struct tessera_mediator {
 	struct mdev_parent parent;
 	struct tessera_mdev_type types[TESSERA_NUM_VGPU_TYPES];
 	struct mdev_type *type_list[TESSERA_NUM_MDEV_TYPES];
+	struct kobject *types_kobj;
+	struct kobject *type_info[TESSERA_NUM_MDEV_TYPES];
+	unsigned int num_types;
 	struct tessera_fpga *fpga;
 	struct mutex lock;	/* protects instances */
 	struct list_head instances;

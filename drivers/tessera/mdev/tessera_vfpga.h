@@ -247,6 +247,8 @@ unsigned int tessera_vfpga_add_types(struct tessera_mediator *med, struct mdev_t
 				     unsigned int room);
 unsigned int tessera_vfpga_get_available(struct mdev_type *mtype);
 ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf);
+ssize_t tessera_vfpga_show_functions(struct mdev_type *mtype, char *buf);
+unsigned int tessera_vfpga_type_regions(struct mdev_type *mtype);
 int tessera_fpga_claim_regions(struct tessera_fpga *fpga, unsigned int count,
 			       unsigned int *phys);
 void tessera_fpga_release_regions(struct tessera_fpga *fpga, unsigned int count,

@@ -113,6 +113,26 @@ ssize_t tessera_vfpga_show_description(struct mdev_type *mtype, char *buf)
 	return len;
 }
 
+/* The functions a type's images may use, "VADD,CRC32": for tools. */
+ssize_t tessera_vfpga_show_functions(struct mdev_type *mtype, char *buf)
+{
+	struct tessera_vfpga_type *type = to_tessera_vfpga_type(mtype);
+	ssize_t len = 0;
+	unsigned int fn;
+
+	for (fn = 1; fn < TESSERA_NUM_FUNCTIONS; fn++)
+		if (type->functions & BIT(fn))
+			len += sysfs_emit_at(buf, len, "%s%s", len ? "," : "",
+					     tessera_fn_names[fn]);
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+
+unsigned int tessera_vfpga_type_regions(struct mdev_type *mtype)
+{
+	return to_tessera_vfpga_type(mtype)->regions;
+}
+
 /**
  * tessera_vfpga_add_types() - derive the vFPGA types from the card
  * @med: the mediator, its @fpga set up

@@ -49,8 +49,10 @@ void tessera_vgpu_raise(struct tessera_vgpu *vg, u32 bits)
 	spin_lock_irqsave(&vg->irq_lock, flags);
 	vg->int_status |= bits;
 	fire = (bits ?: vg->int_status) & vg->int_enable;
-	if (fire && vg->trigger)
+	if (fire && vg->trigger) {
 		eventfd_signal(vg->trigger);
+		atomic64_inc(&vg->stats.interrupts);
+	}
 	spin_unlock_irqrestore(&vg->irq_lock, flags);
 }
 

@@ -45,6 +45,9 @@ struct tessera_mdev_type;
  * @pin_ns: time spent pinning guest pages (vfio_pin_pages + DMA mapping)
  * @map_ns: time spent writing device-MMU entries and invalidating the TLB
  * @copy_ns: time spent copying commands out of guest memory
+ * @interrupts: interrupts delivered to the instance's user (its eventfd
+ *	signalled for an enabled source; user-space loopback triggers are not
+ *	counted)
  *
  * The counts are always kept; the times only while the module parameter
  * time_mediation is on (tessera_submit.c), for `make bench`.
@@ -59,6 +62,7 @@ struct tessera_vgpu_stats {
 	atomic64_t pin_ns;
 	atomic64_t map_ns;
 	atomic64_t copy_ns;
+	atomic64_t interrupts;
 };
 
 /**
