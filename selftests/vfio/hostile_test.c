@@ -461,6 +461,11 @@ TEST_F_TIMEOUT(hostile, addresses_outside_the_instance_are_rejected, TSR_TEST_TI
 	EXPECT_REJECTED(&c, TESSERA_VF_REJECT_RANGE);
 	c = tsr_cmd_copy(DATA_IOVA + 8192, tsr_vram_dva(self->a.bar2_size + 4096), 4096);
 	EXPECT_REJECTED(&c, TESSERA_VF_REJECT_RANGE);
+	/* ending one byte past the slice, as destination and as source */
+	c = tsr_cmd_copy(tsr_vram_dva(self->a.bar2_size - 4095), DATA_IOVA + 8192, 4096);
+	EXPECT_REJECTED(&c, TESSERA_VF_REJECT_RANGE);
+	c = tsr_cmd_copy(DATA_IOVA + 8192, tsr_vram_dva(self->a.bar2_size - 4095), 4096);
+	EXPECT_REJECTED(&c, TESSERA_VF_REJECT_RANGE);
 	c = tsr_cmd_fill(TESSERA_VF_DVA_GUEST_LIMIT, 4096, 0xeeeeeeee);
 	EXPECT_REJECTED(&c, TESSERA_VF_REJECT_RANGE);
 	c = tsr_cmd_fill(DATA_IOVA + DATA_BYTES, 4096, 0xeeeeeeee);

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The audit's cost, for `make bench`. Two measurements of one build:
- *  - `bench_audit count OPCODE N`: shadow-copies and audits N commands of
- *    one kind in audit_batch(); run under callgrind with
- *    --toggle-collect=audit_batch it gives instructions per command.
+ *  - `bench_audit count OPCODE N [bound]`: shadow-copies and audits N
+ *    commands of one kind in audit_batch(); run under callgrind with
+ *    --toggle-collect=audit_batch it gives instructions per command. With
+ *    `bound`, what the commands address in guest memory is in the bind
+ *    space instead, as a guest's tessera_accel driver addresses its
+ *    buffers (a batch stays in guest memory: the host copies it from
+ *    there).
  *  - `bench_audit ratio N REPS`: times shadow copy alone against shadow copy
  *    plus audit over the same mixed commands in the same process, and
  *    prints the throughput ratio (noise cancels, the ratio is what counts).
@@ -16,11 +20,10 @@
 
 #include "tessera_audit.h"
 
-static const struct tessera_audit_env env = {
-	.vram_size = 64ull << 20,
-	.bind_base = TESSERA_VF_DVA_BIND_BASE,
-	.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT,
-};
+static struct tessera_audit_env env;	/* a 64 MiB window, set by main() */
+
+/* Where the commands' buffers in guest memory are: 0, or the bind space. */
+static uint64_t guest;
 
 static struct tessera_cmd make_cmd(int opcode, unsigned int i)
 {
@@ -29,7 +32,7 @@ static struct tessera_cmd make_cmd(int opcode, unsigned int i)
 
 	switch (opcode) {
 	case TESSERA_OP_FENCE:
-		c.arg[0] = 0x100000 + off;
+		c.arg[0] = guest + 0x100000 + off;
 		c.arg[1] = i;
 		c.flags = TESSERA_FENCE_IRQ;
 		break;
@@ -40,12 +43,12 @@ static struct tessera_cmd make_cmd(int opcode, unsigned int i)
 		break;
 	case TESSERA_OP_COPY:
 		c.arg[0] = TESSERA_DVA_VRAM_BASE + off;
-		c.arg[1] = 0x10000000 + off;
+		c.arg[1] = guest + 0x10000000 + off;
 		c.arg[2] = 4096;
 		break;
 	case TESSERA_OP_GEMM:
-		c.arg[0] = 0x100000;
-		c.arg[1] = 0x200000;
+		c.arg[0] = guest + 0x100000;
+		c.arg[1] = guest + 0x200000;
 		c.arg[2] = TESSERA_DVA_VRAM_BASE + off;
 		c.arg[3] = 64;
 		c.arg[4] = 64;
@@ -54,8 +57,8 @@ static struct tessera_cmd make_cmd(int opcode, unsigned int i)
 	case TESSERA_OP_ELEMWISE:
 		c.param = TESSERA_EW_ADD;
 		c.arg[0] = TESSERA_DVA_VRAM_BASE + off;
-		c.arg[1] = 0x100000;
-		c.arg[2] = 0x200000;
+		c.arg[1] = guest + 0x100000;
+		c.arg[2] = guest + 0x200000;
 		c.arg[3] = 1024;
 		break;
 	case TESSERA_OP_BUSY:
@@ -72,7 +75,7 @@ static struct tessera_cmd make_cmd(int opcode, unsigned int i)
 }
 
 /* The mediator's per-command work on a doorbell: copy into the shadow, audit. */
-__attribute__((noinline)) unsigned int audit_batch(struct tessera_cmd *shadow,
+noinline unsigned int audit_batch(struct tessera_cmd *shadow,
 						   const struct tessera_cmd *ring, unsigned int n)
 {
 	struct tessera_audit_result res;
@@ -86,7 +89,7 @@ __attribute__((noinline)) unsigned int audit_batch(struct tessera_cmd *shadow,
 }
 
 /* The same copy with no audit: the unaudited baseline. */
-__attribute__((noinline)) unsigned int copy_batch(struct tessera_cmd *shadow,
+noinline unsigned int copy_batch(struct tessera_cmd *shadow,
 						  const struct tessera_cmd *ring, unsigned int n)
 {
 	unsigned int i;
@@ -112,10 +115,15 @@ int main(int argc, char **argv)
 	unsigned int n, i, reps, r;
 	volatile unsigned int sink = 0;
 
+	if (argc == 5 && !strcmp(argv[1], "count") && !strcmp(argv[4], "bound")) {
+		guest = TESSERA_VF_DVA_BIND_BASE;
+		argc--;
+	}
 	if (argc != 4 || (strcmp(argv[1], "count") && strcmp(argv[1], "ratio"))) {
-		fprintf(stderr, "usage: %s count OPCODE N | ratio N REPS\n", argv[0]);
+		fprintf(stderr, "usage: %s count OPCODE N [bound] | ratio N REPS\n", argv[0]);
 		return 2;
 	}
+	tessera_audit_env_init(&env, 64ull << 20);
 	n = strtoul(argv[argv[1][0] == 'c' ? 3 : 2], NULL, 0);
 	if (!n || n > 1u << 20) {
 		fprintf(stderr, "bench_audit: N must be 1..%u\n", 1u << 20);

@@ -460,9 +460,7 @@ static int tessera_accel_host_probe(struct auxiliary_device *auxdev,
 	adev->ring_entries = TESSERA_ACCEL_HOST_RING_ENTRIES;
 	adev->dva_start = TESSERA_VF_DVA_BIND_BASE;
 	adev->dva_end = TESSERA_VF_DVA_GUEST_LIMIT;
-	adev->audit_env.vram_size = 0;
-	adev->audit_env.bind_base = TESSERA_VF_DVA_BIND_BASE;
-	adev->audit_env.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT;
+	tessera_audit_env_init(&adev->audit_env, 0);
 	tessera_accel_host_program(host);
 
 	ret = tessera_accel_register(adev);

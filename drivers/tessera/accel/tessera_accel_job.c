@@ -498,7 +498,7 @@ static int tessera_accel_audit(struct tessera_accel_job *job, unsigned long *wri
 		for (r = 0; r < res.nr_ranges; r++) {
 			const struct tessera_audit_range *range = &res.ranges[r];
 
-			if (range->space != TESSERA_AUDIT_BOUND)
+			if (tessera_audit_space(range->addr) != TESSERA_AUDIT_BOUND)
 				return -EINVAL;
 			b = tessera_accel_find_bo(job, range);
 			if (b < 0)

@@ -400,9 +400,7 @@ static int tessera_accel_vf_probe(struct pci_dev *pdev, const struct pci_device_
 	adev->ring_entries = TESSERA_ACCEL_VF_RING_ENTRIES;
 	adev->dva_start = TESSERA_VF_DVA_BIND_BASE;
 	adev->dva_end = TESSERA_VF_DVA_GUEST_LIMIT;
-	adev->audit_env.vram_size = 0;
-	adev->audit_env.bind_base = TESSERA_VF_DVA_BIND_BASE;
-	adev->audit_env.guest_limit = TESSERA_VF_DVA_GUEST_LIMIT;
+	tessera_audit_env_init(&adev->audit_env, 0);
 
 	vf->ring = dmam_alloc_coherent(dev, TESSERA_ACCEL_VF_RING_ENTRIES * TESSERA_CMD_SIZE,
 				       &vf->ring_dma, GFP_KERNEL);

@@ -12,11 +12,13 @@
 #define VRAM_SIZE	(16ULL << 20)
 #define VRAM(off)	(TESSERA_DVA_VRAM_BASE + (off))
 
-static const struct tessera_audit_env env = {
-	.vram_size = VRAM_SIZE,
-	.bind_base = TESSERA_VF_DVA_BIND_BASE,
-	.guest_limit = GUEST_LIMIT,
-};
+static struct tessera_audit_env env;
+
+static int audit_suite_init(struct kunit_suite *suite)
+{
+	tessera_audit_env_init(&env, VRAM_SIZE);
+	return 0;
+}
 
 static struct tessera_cmd cmd_of(u8 opcode, u64 a0, u64 a1, u64 a2)
 {
@@ -101,7 +103,7 @@ static void fill_rules(struct kunit *test)
 	c.param = 0xdeadbeef;
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), 0);
 	KUNIT_ASSERT_EQ(test, res.nr_ranges, 1);
-	KUNIT_EXPECT_EQ(test, res.ranges[0].space, TESSERA_AUDIT_VRAM);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(res.ranges[0].addr), TESSERA_AUDIT_VRAM);
 	c.arg[1] = 4097;
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_BOUNDS);
 	c.arg[1] = TESSERA_MAX_XFER_BYTES + 4;
@@ -125,7 +127,7 @@ static void copy_rules(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, res.nr_ranges, 2);
 	KUNIT_EXPECT_TRUE(test, res.ranges[0].write);
 	KUNIT_EXPECT_FALSE(test, res.ranges[1].write);
-	KUNIT_EXPECT_EQ(test, res.ranges[1].space, TESSERA_AUDIT_GUEST);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(res.ranges[1].addr), TESSERA_AUDIT_GUEST);
 	c.arg[1] = VRAM(2048);
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_BOUNDS);
 	c.arg[1] = VRAM(VRAM_SIZE);
@@ -138,18 +140,17 @@ static void copy_rules(struct kunit *test)
 /* An address range that would wrap past 2^64 is refused, not wrapped. */
 static void ranges_never_wrap(struct kunit *test)
 {
-	enum tessera_audit_space space;
 	struct tessera_audit_result res;
 	struct tessera_cmd c = cmd_of(TESSERA_OP_COPY, U64_MAX - 15, 0x1000, 64);
 
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_RANGE);
-	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, U64_MAX, 2, &space));
-	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 4, 8, &space));
-	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 8, 8, &space));
-	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, 0, 0, &space));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, U64_MAX, 2));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 4, 8));
+	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 8, 8));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, 0, 0));
 	/* Straddling guest memory and the window is neither. */
 	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, GUEST_LIMIT - 8,
-							TESSERA_DVA_VRAM_BASE, &space));
+							TESSERA_DVA_VRAM_BASE));
 }
 
 /* GEMM: dimensions 1..TESSERA_GEMM_MAX_DIM, three ranges sized by them. */
@@ -271,17 +272,19 @@ static void host_range_is_not_guest_memory(struct kunit *test)
 static void bind_space_is_its_own_part(struct kunit *test)
 {
 	const u64 bind = TESSERA_VF_DVA_BIND_BASE;
-	enum tessera_audit_space space;
 	struct tessera_audit_result res;
 	struct tessera_cmd c = cmd_of(TESSERA_OP_COPY, bind + 0x10000, bind - 0x1000, 0x1000);
 
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), 0);
 	KUNIT_EXPECT_EQ(test, res.nr_ranges, 2);
-	KUNIT_EXPECT_EQ(test, res.ranges[0].space, TESSERA_AUDIT_BOUND);
-	KUNIT_EXPECT_EQ(test, res.ranges[1].space, TESSERA_AUDIT_GUEST);
-	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, bind - 8, 16, &space));
-	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, bind, GUEST_LIMIT - bind, &space));
-	KUNIT_EXPECT_EQ(test, space, TESSERA_AUDIT_BOUND);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(res.ranges[0].addr), TESSERA_AUDIT_BOUND);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(res.ranges[1].addr), TESSERA_AUDIT_GUEST);
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, bind - 8, 16));
+	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, bind, GUEST_LIMIT - bind));
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(bind), TESSERA_AUDIT_BOUND);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(bind - 1), TESSERA_AUDIT_GUEST);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(GUEST_LIMIT - 1), TESSERA_AUDIT_BOUND);
+	KUNIT_EXPECT_EQ(test, tessera_audit_space(TESSERA_DVA_VRAM_BASE), TESSERA_AUDIT_VRAM);
 	c = cmd_of(TESSERA_OP_FILL, bind - 32, 64, 0);
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_RANGE);
 	KUNIT_EXPECT_EQ(test, res.fault_addr, bind - 32);
@@ -289,7 +292,31 @@ static void bind_space_is_its_own_part(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, audit(&c, &res), TESSERA_VF_REJECT_RANGE);
 }
 
+/*
+ * Slots 2 and 3 and everything from slot 5 on are no one's; with no window
+ * slot 4 is no one's either, and a window is at most a slot.
+ */
+static void slots_a_guest_may_not_use(struct kunit *test)
+{
+	const u64 slot = BIT_ULL(TESSERA_AUDIT_SLOT_SHIFT);
+	struct tessera_audit_env none, huge;
+
+	tessera_audit_env_init(&none, 0);
+	tessera_audit_env_init(&huge, U64_MAX);
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, 2 * slot, 4096));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, 3 * slot + 4096, 4096));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, 5 * slot, 4096));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, U64_MAX - 4095, 4096));
+	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&env, VRAM(0), VRAM_SIZE));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&env, VRAM(0), VRAM_SIZE + 1));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&none, VRAM(0), 1));
+	KUNIT_EXPECT_TRUE(test, tessera_audit_range_ok(&huge, VRAM(0), slot));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&huge, VRAM(0), slot + 1));
+	KUNIT_EXPECT_FALSE(test, tessera_audit_range_ok(&huge, 5 * slot, 1));
+}
+
 static struct kunit_case tessera_audit_cases[] = {
+	KUNIT_CASE(slots_a_guest_may_not_use),
 	KUNIT_CASE(bind_space_is_its_own_part),
 	KUNIT_CASE(nop_reserved_fields),
 	KUNIT_CASE(forbidden_opcodes),
@@ -307,6 +334,7 @@ static struct kunit_case tessera_audit_cases[] = {
 
 static struct kunit_suite tessera_audit_suite = {
 	.name = "tessera_audit",
+	.suite_init = audit_suite_init,
 	.test_cases = tessera_audit_cases,
 };
 

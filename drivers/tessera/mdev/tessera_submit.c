@@ -293,13 +293,6 @@ struct tessera_cmd_list {
 	bool ahead;
 };
 
-static void tessera_submit_audit_env(struct tessera_vgpu *vg, struct tessera_audit_env *env)
-{
-	env->vram_size = vg->type->vram_size;
-	env->bind_base = TESSERA_VF_DVA_BIND_BASE;
-	env->guest_limit = TESSERA_VF_DVA_GUEST_LIMIT;
-}
-
 /* ---- Pinning ---- */
 
 /*
@@ -553,22 +546,21 @@ static unsigned long tessera_submit_ahead(struct tessera_vgpu *vg,
 					  unsigned long last, unsigned long limit)
 {
 	struct tessera_audit_result res;
-	struct tessera_audit_env env;
 	unsigned long r_first, r_last;
 	unsigned int i;
 	bool grew;
 	u32 k;
 
-	tessera_submit_audit_env(vg, &env);
 	for (k = list->pos + 1; k < list->count && last < limit; k++) {
-		if (tessera_audit_cmd(&env, &list->cmds[(list->first + k) & list->mask],
-				      list->depth, &res))
+		if (tessera_audit_cmd(&vg->sub.audit_env,
+				      &list->cmds[(list->first + k) & list->mask], list->depth,
+				      &res))
 			break;
 		grew = false;
 		for (i = 0; i < res.nr_ranges; i++) {
 			const struct tessera_audit_range *r = &res.ranges[i];
 
-			if (r->space != TESSERA_AUDIT_GUEST)
+			if (tessera_audit_space(r->addr) != TESSERA_AUDIT_GUEST)
 				continue;
 			r_first = r->addr >> PAGE_SHIFT;
 			r_last = (r->addr + r->len - 1) >> PAGE_SHIFT;
@@ -777,14 +769,12 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 {
 	unsigned int depth = list->depth;
 	struct tessera_audit_result res;
-	struct tessera_audit_env env;
 	ktime_t start;
 	unsigned int i;
 	u32 code;
 
-	tessera_submit_audit_env(vg, &env);
 	start = tessera_stat_start();
-	code = tessera_audit_cmd(&env, cmd, depth, &res);
+	code = tessera_audit_cmd(&vg->sub.audit_env, cmd, depth, &res);
 	tessera_stat_add_since(&vg->stats.audit_ns, start);
 	if (code) {
 		rej->code = code;
@@ -794,11 +784,12 @@ static int tessera_submit_check(struct tessera_vgpu *vg, struct tessera_cmd *cmd
 
 	for (i = 0; i < res.nr_ranges; i++) {
 		const struct tessera_audit_range *r = &res.ranges[i];
+		enum tessera_audit_space space = tessera_audit_space(r->addr);
 
-		if (r->space == TESSERA_AUDIT_GUEST)
+		if (space == TESSERA_AUDIT_GUEST)
 			code = tessera_submit_pin_range(vg, r->addr, r->len, r->write, list,
 							&rej->addr);
-		else if (r->space == TESSERA_AUDIT_BOUND)
+		else if (space == TESSERA_AUDIT_BOUND)
 			code = tessera_bind_check(vg, r->addr, r->len, r->write, &rej->addr);
 		else
 			continue;
@@ -1160,6 +1151,7 @@ int tessera_submit_init(struct tessera_vgpu *vg)
 	tessera_bind_init(vg);
 	mutex_init(&sub->unmap_lock);
 	sub->pin_limit = (u64)max_pinned_mib << (20 - PAGE_SHIFT);
+	tessera_audit_env_init(&sub->audit_env, vg->type->vram_size);
 	sub->dva_pool = gen_pool_create(PAGE_SHIFT, -1);
 	if (!sub->dva_pool)
 		return -ENOMEM;

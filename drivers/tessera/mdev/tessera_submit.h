@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include "tessera_audit.h"
 #include "tessera_bind.h"
 #include "tessera_pin_runs.h"
 
@@ -62,6 +63,8 @@ struct tessera_shadow_buf {
  * @unmap_pending: a dma_unmap waits for the card: [@unmap_first,
  *	@unmap_last] (guest page frames) may not be used by new commands
  * @binds: the bind space
+ * @audit_env: what the audit lets the instance's commands reach (its type's
+ *	device-memory window), built once with the instance
  */
 struct tessera_submit {
 	struct tessera_shadow_buf *ring;
@@ -83,6 +86,7 @@ struct tessera_submit {
 	unsigned long unmap_first;
 	unsigned long unmap_last;
 	struct tessera_bind_space binds;
+	struct tessera_audit_env audit_env;
 };
 
 /**

@@ -1,3 +1,3 @@
 # SPDX-License-Identifier: GPL-2.0
 # Arguments an opcode does not use are not checked (the card faults BAD_ARG).
-s/return !any;/return true;/
+s/^\treturn any;$/\treturn 0;/
