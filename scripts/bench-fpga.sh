@@ -9,7 +9,9 @@
 #   - with tessera.ko's vfpga_share=2 (a second test host): 2R instances
 #     time-sharing R regions for slice lengths short to long, the fraction
 #     of region time lost to reconfiguration, and the slice length at which
-#     time-sharing loses under 10%.
+#     time-sharing loses under 10%;
+#   - with vfpga_share=4 (a third test host): aggregate CRC32 throughput of
+#     1, 2, 4, 8 and 16 instances on the 4 regions.
 #
 #   scripts/bench-fpga.sh            (TESSERA_KO=path overrides the module)
 #
@@ -62,5 +64,8 @@ run()
 run space "" --config-bw "$bw" --sizes-mib 1,2,4,8 --mode space
 if [ "$status" = 0 ]; then
 	run shared "vfpga_share=2" --config-bw "$bw" --mode shared
+fi
+if [ "$status" = 0 ]; then
+	run scale16 "vfpga_share=4" --mode scale-shared
 fi
 exit $status

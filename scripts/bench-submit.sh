@@ -20,23 +20,37 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 "$top/scripts/testhost/run.sh" --device tessera-card --insmod "$ko" --insmod "${ko%/*}/tessera_mdev.ko" \
-	--timeout 900 --name bench-submit -- \
+	--timeout 1800 --name bench-submit -- \
 	"$top/selftests/bench/submit-guest.sh" "$out" "${ko%/*}/tessera_accel.ko" \
 	"${ko%/*}/tessera_accel_host.ko" >"$log"
 grep -v '^rate: ' "$log"
-# Mediated against native, from the "rate:" lines of the same run.
+# Mediated against native, from the "rate:" lines of the same run: the
+# median of the three rounds of each.
 echo
-echo "Mediated throughput against the host node (tessera_accel_host.ko) running the same batches in the same test host, commands per second by the wall clock:"
+echo "Mediated throughput against the host node (tessera_accel_host.ko) running the same batches in the same test host, commands per second by the wall clock, the median of three rounds of each side taken in turn (the range in brackets):"
 echo
 echo "| batch | pages | mediated cmd/s | native cmd/s | mediated/native |"
 echo "| --- | --- | --- | --- | --- |"
-awk '$1 == "rate:" { r[$2 " " $3 " " $4] = $5; k[$3 " " $4] = 1 }
+awk 'function median(key,   n, i, j, t, v) {
+		n = split(r[key], v, " ")
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		lo[key] = v[1]; hi[key] = v[n]
+		return n ? v[int((n + 1) / 2)] : 0
+	}
+	$1 == "rate:" { key = $2 " " $3 " " $4; r[key] = r[key] " " $5; k[$3 " " $4] = 1 }
 	END {
 		split("1 8 64 256", b, " "); split("new reused", p, " ")
 		for (j = 1; j <= 2; j++)
 			for (i = 1; i <= 4; i++) {
-				key = b[i] " " p[j]; m = r["mediated " key]; n = r["native " key]
-				if (key in k)
-					printf("| %s | %s | %d | %d | %.2f |\n", b[i], p[j], m, n, n ? m / n : 0)
+				key = b[i] " " p[j]
+				if (!(key in k))
+					continue
+				m = median("mediated " key); n = median("native " key)
+				printf("| %s | %s | %d [%d-%d] | %d [%d-%d] | %.2f |\n", b[i], p[j],
+				       m, lo["mediated " key], hi["mediated " key],
+				       n, lo["native " key], hi["native " key], n ? m / n : 0)
 			}
 	}' "$log"

@@ -508,6 +508,52 @@ out:
 	return ret;
 }
 
+/*
+ * Keep existing instances (made by tessera-smi or mdevctl) busy for @secs:
+ * the known load of the tessera-smi golden test. Opens them, closes them,
+ * never removes them.
+ */
+static int bench_hold(double secs, char **uuids, int n)
+{
+	static struct sl_inst inst[MAX_INST];
+	struct timespec t0, t;
+	int i, opened = 0, ret = 0;
+
+	if (n > MAX_INST || !(secs > 0))
+		return 2;
+	for (i = 0; i < n; i++) {
+		struct sl_inst *s = &inst[i];
+
+		memset(s, 0, sizeof(*s));
+		snprintf(s->inst.uuid, sizeof(s->inst.uuid), "%s", uuids[i]);
+		snprintf(s->sysdir, sizeof(s->sysdir), "/sys/bus/mdev/devices/%s/tessera",
+			 uuids[i]);
+		if (tsr_instance_open(&s->inst) || tsr_enable_device(&s->inst) ||
+		    tsr_ring_setup(&s->inst, &s->ring, SL_RING_IOVA, SL_RING_ENTRIES)) {
+			fprintf(stderr, "sched-bench hold: cannot drive %s\n", uuids[i]);
+			ret = 1;
+			goto out;
+		}
+		opened++;
+	}
+	printf("holding %d\n", n);
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (i = 0; i < n; i++)
+			if (sl_top_up(&inst[i], BUSY_US)) {
+				ret = 1;
+				goto out;
+			}
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+out:
+	for (i = 0; i < opened; i++)
+		tsr_instance_close(&inst[i].inst);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "share"))
@@ -520,6 +566,8 @@ int main(int argc, char **argv)
 		return bench_switch_lat(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "mix"))
 		return bench_mix(atoi(argv[2]), argv[3]);
-	fprintf(stderr, "usage: sched-bench share N CARD... | mix N CARD | fence CARD | switch-lat CARD\n");
+	if (argc >= 4 && !strcmp(argv[1], "hold"))
+		return bench_hold(atof(argv[2]), argv + 3, argc - 3);
+	fprintf(stderr, "usage: sched-bench share N CARD... | mix N CARD | fence CARD | switch-lat CARD | hold SECONDS UUID...\n");
 	return 2;
 }

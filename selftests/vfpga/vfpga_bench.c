@@ -366,6 +366,65 @@ out:
 	return ret;
 }
 
+/*
+ * Aggregate CRC32 throughput of k = 1, 2, 4, ... instances on the card's
+ * regions time-shared (tessera.ko's vfpga_share = S, so up to S x regions
+ * instances), each kept with one 1 MiB job outstanding for @ms: what a card
+ * gives as tenants are added beyond its regions.
+ */
+static int bench_scale_shared(uint64_t ms)
+{
+	/* tessera_mdev takes vfpga_share up to 8 */
+	static struct tenant t[8 * MAX_INSTANCES];
+	uint64_t job = 1 << 20, wall;
+	unsigned int n = 0, k, i;
+	double base = 0;
+	char parent[256];
+	long avail = 0;
+	int ret;
+
+	ret = tsr_find_parent(parent, sizeof(parent));
+	ret = ret ?: tsr_type_available(parent, "tessera-vfpga-1", &avail);
+	if (ret)
+		return ret;
+	if (avail > (long)(sizeof(t) / sizeof(t[0])))
+		avail = sizeof(t) / sizeof(t[0]);
+	for (n = 0; n < (unsigned int)avail; n++) {
+		ret = tenant_add(&t[n], 64 << 10, job);
+		if (ret)
+			goto out;
+	}
+	printf("# aggregate CRC32 throughput of k vfpga-1 instances on the card's regions, time-shared (%u instances in all), one 1 MiB job outstanding on each for %llu ms\n",
+	       n, (unsigned long long)ms);
+	printf("# %3s %10s %12s %10s %14s\n", "k", "wall ms", "MiB/s", "vs k=1", "region busy/wall");
+	for (k = 1; k <= n; k = k < n && 2 * k > n ? n : 2 * k) {
+		uint64_t jobs = 0, busy = 0;
+		double mibs;
+
+		ret = run_all(t, k, job, ms, &wall);
+		if (ret)
+			goto out;
+		for (i = 0; i < k; i++) {
+			jobs += t[i].jobs;
+			busy += vf_rgn_reg64(&t[i].inst, 0, TESSERA_VF_RGN_BUSY_NS_LO) - t[i].busy0;
+		}
+		mibs = (double)jobs * job / 1048576.0 / (wall ? wall : 1) * 1000;
+		if (k == 1)
+			base = mibs;
+		printf("  %3u %10llu %12.1f %10.2f %14.2f\n", k, (unsigned long long)wall, mibs,
+		       mibs / base, busy / 1e6 / (wall ? wall : 1));
+		printf("bench: shared_scale_k%u_mib_per_s=%.1f\n", k, mibs);
+		if (k == n)
+			break;
+	}
+out:
+	for (i = 0; i < n; i++) {
+		vf_unmap_user_pages(&t[i].up);
+		tsr_instance_teardown(&t[i].inst);
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int config_bw = 195, jobs = 8;
@@ -386,6 +445,12 @@ int main(int argc, char **argv)
 			slices = argv[i + 1];
 		else if (!strcmp(argv[i], "--image-kib"))
 			image_kib = strtoull(argv[i + 1], NULL, 0);
+	}
+	if (!strcmp(mode, "scale-shared")) {
+		ret = bench_scale_shared(3000);
+		if (ret)
+			printf("bench: error=scale-shared %d\n", ret);
+		return !!ret;
 	}
 	if (!strcmp(mode, "shared")) {
 		ret = bench_shared(slices, image_kib, config_bw);
