@@ -116,7 +116,7 @@ demo: deps kernel testhost qemu modules card-demo
 # The DRM accel uAPI fuzzer on the debug test host for 300 s (`make check`'s
 # debug-accelfuzz suite runs it for 30 s).
 accel-fuzz: deps kernel testhost qemu
-	@TESSERA_ACCEL_FUZZ_SECONDS=$${TESSERA_ACCEL_FUZZ_SECONDS:-300} $(CURDIR)/scripts/suites/75-debug-accelfuzz.sh
+	@TESSERA_ACCEL_FUZZ_SECONDS=$${TESSERA_ACCEL_FUZZ_SECONDS:-300} $(CURDIR)/scripts/suites/64-debug-accelfuzz.sh
 
 bench: deps kernel testhost qemu modules
 	@$(HEAVY) $(CURDIR)/scripts/run-benches.sh

@@ -3,11 +3,11 @@
 # vFPGA instances (selftests/vfpga/): build the tests and tessera.ko, then
 # in a fresh test host run the VFIO selftest program (reconfiguration,
 # refusals, jobs, isolation, parallel regions), the mdevctl checks and the
-# regression tests; then the selftest program and the marker test again in
-# a second test host where tessera.ko time-shares regions (vfpga_share=2):
-# selftests/vfpga/in-host.sh. One TAP stream, each line "vfpga-owned:",
-# "vfpga-regress:", "vfpga-shared:" or "vfpga-shared-marker: <test>"; the
-# plan comes last.
+# regression tests; then, tessera_mdev.ko loaded again to time-share
+# regions (vfpga_share=2), the selftest program and the marker test again:
+# selftests/vfpga/in-host.sh both, one test host. One TAP stream, each line
+# "vfpga-owned:", "vfpga-regress:", "vfpga-reload:", "vfpga-shared:" or
+# "vfpga-shared-marker: <test>"; the plan comes last.
 #
 # Environment: TESSERA_CARD (the -device spec, default tessera-card),
 # TESSERA_SELFTEST_TIMEOUT (seconds for the test host, default 1200),
@@ -49,7 +49,8 @@ run_host()
 
 	shift 2
 	"$top/scripts/testhost/run.sh" --device "$card" "${iommufd_env[@]}" --insmod "$ko" --insmod "$mdev_ko $params" \
-		--timeout "$vm_timeout" --name "selftest-$name" -- "$@" >"$log" 2>&1
+		--env "TESSERA_MDEV_KO=$mdev_ko" --timeout "$vm_timeout" --name "selftest-$name" -- \
+		"$@" >"$log" 2>&1
 	status=$?
 	while IFS= read -r line; do
 		case "$line" in
@@ -85,6 +86,5 @@ run_host()
 	fi
 }
 
-run_host vfpga-owned "" "$top/selftests/vfpga/in-host.sh" "$out" owned
-run_host vfpga-shared "vfpga_share=2" "$top/selftests/vfpga/in-host.sh" "$out" shared
+run_host vfpga "" "$top/selftests/vfpga/in-host.sh" "$out" both
 finish

@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The stateful VFIO uAPI fuzzer (selftests/fuzz/vfio_fuzz) against every
-# mdev type, each in a fresh test host (a kernel report or hang on one type
-# leaves the others their own host: on the debug kernel a lockdep report
-# has been seen to oops the kernel while printing it), or all in one
-# (TESSERA_FUZZ_HOSTS=one: saves a boot per type, half a minute on the debug
-# kernel; each run still fails on a report new since it started, but one
-# that kills the host takes every later type with it). One TAP line per
+# mdev type, all in one test host (the default, TESSERA_FUZZ_HOSTS=one:
+# saves a boot per type; each run still fails on a report new since it
+# started, but one that kills the host takes every later type with it), or
+# each in a fresh one (TESSERA_FUZZ_HOSTS=per-type: a kernel report or hang
+# on one type leaves the others their own host; on the debug kernel a
+# lockdep report has been seen to oops the kernel while printing it; `make
+# fuzz` runs so). One TAP line per
 # type, with the seed and the operation count; the plan comes last.
 #
 #   scripts/suites/58-uapifuzz.sh [TYPE...]      e.g. `... tessera-vgpu-2`
@@ -16,7 +17,7 @@
 #                          18 on the debug kernel (suite 61); `make fuzz`: 600)
 #   TESSERA_FUZZ_SEED      one seed for every type (default: a random one each)
 #   TESSERA_FUZZ_ARGS      more vfio_fuzz options (e.g. --threads 3 --heavy)
-#   TESSERA_FUZZ_HOSTS     per-type (default) or one
+#   TESSERA_FUZZ_HOSTS     one (default) or per-type
 #   TESSERA_FUZZ_IOMMU     type1 (container and group) or iommufd (the device
 #                          cdev bound to an IOAS); default type1, iommufd on
 #                          the debug kernel, where lockdep reports type1's
@@ -53,7 +54,7 @@ mkdir -p "$logs"
 export TESSERA_TESTHOST_KERNEL=$kernel
 # shellcheck source=selftests/fuzz/fuzz-result.sh
 . "$top/selftests/fuzz/fuzz-result.sh"
-hosts=${TESSERA_FUZZ_HOSTS:-per-type}
+hosts=${TESSERA_FUZZ_HOSTS:-one}
 if [ "$kernel" = debug ]; then
 	iommu=${TESSERA_FUZZ_IOMMU:-iommufd}
 else

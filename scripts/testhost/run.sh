@@ -363,11 +363,15 @@ if [ "$kernel_kind" = debug ]; then
 	*)
 		report "kmemleak found $leaks unreferenced object(s) after the command; the report follows 'testhost-kmemleak' in $log:"
 		awk -v k="testhost-kmemleak $nonce" -v d="testhost-dmesg $nonce" \
-			'index($0, d) { exit } on { print "  " $0 } index($0, k) { on = 1 }' "$log" | head -n 20 ;;
+			'index($0, d) { exit } on && shown++ < 20 { print "  " $0 } index($0, k) { on = 1 }' "$log" ;;
 	esac
-	if console_command | grep -q 'UBSAN:'; then
+	# Whole reads only: under pipefail, a reader that stops early (grep -q,
+	# head) kills its writer with SIGPIPE, which made a caught report a
+	# miss or the run's status 141.
+	ubsan=$(console_command | grep 'UBSAN:' || true)
+	if [ -n "$ubsan" ]; then
 		report "UBSAN reported while the command ran; see $log:"
-		console_command | grep -m 3 'UBSAN:' | sed 's/^/  /'
+		printf '%s\n' "$ubsan" | sed -n '1,3s/^/  /p'
 	fi
 else
 	# Taint bits: 7 = oops (D), 9 = warning (W), 14 = soft lockup (L).
@@ -384,7 +388,7 @@ if [ "$iommu" = 1 ]; then
 		grep -E 'DMAR: \[(DMA|INTR)|DMAR: DRHD: handling fault|vtd_[a-z_]+: detected' || true)
 	if [ -n "$dmar" ]; then
 		report "$(echo "$dmar" | wc -l) DMAR fault line(s) in the console; see $log:"
-		echo "$dmar" | head -n 5 | sed 's/^/  /'
+		printf '%s\n' "$dmar" | sed -n '1,5s/^/  /p'
 	fi
 fi
 exit "$status"

@@ -29,9 +29,11 @@ ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
 finish()
 {
+	[ -n "${kvm_holder:-}" ] && kill "$kvm_holder" 2>/dev/null
 	for u in "${made[@]}"; do
 		mdevctl stop -u "$u" >/dev/null 2>&1
 	done
+	pkill -x libvirtd 2>/dev/null
 	echo "1..$n"
 	rm -rf "$work"
 	exit $failed
@@ -61,6 +63,19 @@ if [ -z "$parent" ] || [ ! -c /dev/kvm ]; then
 fi
 card_sysfs=/sys/bus/pci/devices/$parent/tessera
 
+# One idle KVM VM (no machine, no vCPU, stopped) for the whole run. KVM
+# turns the scheduler's preempt-notifier static key on with the first VM
+# and off with the last, and the test host's kernel patches __schedule()
+# each time; under TCG a vCPU then once ran the breakpoint of that patch
+# after it was gone ("Oops: int3" in __schedule, the test host panicked as
+# the libvirt guest started). With the key on throughout, ten guests' boots
+# and power-offs patch nothing. Started under its own name, so that the
+# checks of which user a guest's QEMU runs as never find it.
+ln -s "$qemu" "$work/kvm-holder"
+"$work/kvm-holder" -accel kvm -machine none -nodefaults -display none -monitor none \
+	-serial none -m 16 -S </dev/null >"$work/kvm-holder.log" 2>&1 &
+kvm_holder=$!
+
 # new_instance VAR: a tessera-vgpu-2 instance through mdevctl, its uuid in VAR.
 new_instance()
 {
@@ -76,19 +91,20 @@ new_instance()
 }
 inst_stat() { cat "/sys/bus/mdev/devices/$1/tessera/$2"; }
 
-# guest_wait NAME PID: QEMU's status, or 124 after 300 s, when the test
+# guest_wait NAME PID: QEMU's status, or 124 after 600 s (a gated guest
+# waits through the other guest's boot too), when the test
 # host's view of the stuck QEMU (its threads' kernel stacks, blocked tasks)
 # goes into the log before it is killed.
 guest_wait()
 {
-	local left=3000 t
+	local left=6000 t
 
 	while kill -0 "$2" 2>/dev/null && [ "$left" -gt 0 ]; do
 		left=$((left - 1))
 		sleep 0.1
 	done
 	if kill -0 "$2" 2>/dev/null; then
-		echo "# $1: QEMU (pid $2) still running after 300 s; its threads in the test host's kernel:"
+		echo "# $1: QEMU (pid $2) still running after 600 s; its threads in the test host's kernel:"
 		for t in /proc/"$2"/task/*; do
 			echo "#   thread $(basename "$t") $(cat "$t/comm" 2>/dev/null): $(tr '\n' ' ' < "$t/stack" 2>/dev/null)"
 		done
@@ -103,9 +119,12 @@ guest_wait()
 
 # boot NAME UUID APPEND...: one nested guest under KVM on instance UUID,
 # its console in $work/NAME.out; returns QEMU's status.
+# With tessera.gate=1 among the APPEND words the guest gets a second UART,
+# ttyS1, on the FIFOs $work/NAME.gate.in and .out, and waits there for
+# release NAME before its work.
 boot()
 {
-	local name=$1 uuid=$2 vfio
+	local name=$1 uuid=$2 vfio gate=()
 
 	shift 2
 	vfio=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid")
@@ -113,17 +132,119 @@ boot()
 		vfio=(-object "iommufd,id=iommufd0"
 		      -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,iommufd=iommufd0")
 	fi
+	case " $* " in
+	*" tessera.gate=1 "*)
+		rm -f "$work/$name.gate.in" "$work/$name.gate.out"
+		mkfifo "$work/$name.gate.in" "$work/$name.gate.out"
+		# Both UARTs named: a -device isa-serial alone would take
+		# ttyS0 and the console with it (QEMU drops its default serial).
+		gate=(-serial mon:stdio -serial "pipe:$work/$name.gate")
+		;;
+	esac
 	"${guest_cpu[@]}" "$qemu" -accel kvm -machine q35 -m 512M -smp 1 \
 		-nographic -no-reboot -nic none -vga none \
 		-kernel "$kernel" -initrd "$initramfs" \
 		-append "console=ttyS0 quiet panic=-1 $*" \
-		"${vfio[@]}" </dev/null >"$work/$name.out" 2>&1 &
+		"${gate[@]}" "${vfio[@]}" </dev/null >"$work/$name.out" 2>&1 &
 	guest_wait "$name" $!
 }
+# release NAME...: the gated guests start their work. Each FIFO is opened
+# read-write, which does not block even if its QEMU has gone.
+release()
+{
+	local name
+
+	for name; do
+		{ echo go >&3; } 3<>"$work/$name.gate.in"
+	done
+}
+# gated NAME PID...: 0 once every named guest waits at its gate; 1 if one's
+# QEMU (PID, in the same order) exited first or 300 s went by.
+gated()
+{
+	local names=() pids=() left=3000 i all
+
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do names+=("$1"); shift; done
+	shift
+	pids=("$@")
+	while [ "$left" -gt 0 ]; do
+		all=1
+		for i in "${!names[@]}"; do
+			has "${names[$i]}" ready && continue
+			kill -0 "${pids[$i]}" 2>/dev/null || return 1
+			all=0
+		done
+		[ "$all" = 1 ] && return 0
+		left=$((left - 1))
+		sleep 0.1
+	done
+	return 1
+}
+# boot_libvirt NAME UUID APPEND...: the same guest started by libvirt from a
+# domain with <hostdev type='mdev'> (QEMU as libvirt-qemu, under libvirt's
+# DAC labels), its serial console in $work/NAME.out; 0 once the domain ran
+# and powered off, 124 after 300 s, 1 if libvirt would not start it.
+boot_libvirt()
+{
+	local name=$1 uuid=$2 img=/var/lib/libvirt/images/tessera cpuset='' left=3000
+
+	shift 2
+	[ ${#guest_cpu[@]} -gt 0 ] && cpuset=" cpuset='1'"
+	mkdir -p "$img"
+	cp "$kernel" "$img/vmlinuz" && cp "$initramfs" "$img/initrd" || return 1
+	: >"$img/$name.serial"
+	chown -R libvirt-qemu:libvirt-qemu "$img"
+	cat >"$work/$name.xml" <<XML
+<domain type='kvm'>
+  <name>tessera-$name</name>
+  <memory unit='MiB'>512</memory>
+  <vcpu placement='static'$cpuset>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>$img/vmlinuz</kernel>
+    <initrd>$img/initrd</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 $*</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='host-passthrough'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='file'><source path='$img/$name.serial'/><target port='0'/></serial>
+    <hostdev mode='subsystem' type='mdev' model='vfio-pci'>
+      <source><address uuid='$uuid'/></source>
+    </hostdev>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+	if ! virsh -q -c qemu:///system create "$work/$name.xml" >"$work/$name.virsh" 2>&1; then
+		cp "$img/$name.serial" "$work/$name.out"
+		return 1
+	fi
+	qemu_user=$(ps -o user= -C qemu-system-x86_64 | head -n 1)
+	while virsh -q -c qemu:///system domstate "tessera-$name" 2>/dev/null | grep -q running &&
+		[ "$left" -gt 0 ]; do
+		left=$((left - 1))
+		sleep 0.1
+	done
+	cp "$img/$name.serial" "$work/$name.out"
+	if [ "$left" = 0 ]; then
+		virsh -q -c qemu:///system destroy "tessera-$name" >/dev/null 2>&1
+		return 124
+	fi
+	return 0
+}
+
 # marker NAME STEP: the rest of the guest's first "TESSERA-ACCEL STEP ..."
 # line; has NAME STEP: whether there is one.
 marker() { tr -d '\r' 2>/dev/null < "$work/$1.out" | sed -n "s/^TESSERA-ACCEL $2 //p" | head -n 1; }
-has() { tr -d '\r' 2>/dev/null < "$work/$1.out" | grep -q "^TESSERA-ACCEL $2\( \|\$\)"; }
+# grep reads to the end (no -q): under pipefail a reader that stops early
+# can kill tr with SIGPIPE and turn a match into a miss.
+has() { tr -d '\r' 2>/dev/null < "$work/$1.out" | grep "^TESSERA-ACCEL $2\( \|\$\)" >/dev/null; }
 show() { grep -v '^[[:space:]]*$' "$work/$1.out" | tail -n "${2:-25}" | sed "s/^/# $1: /"; }
 
 for f in "$kernel" "$initramfs"; do
@@ -199,10 +320,50 @@ if ! new_instance a; then
 	not_ok "mdevctl starts a tessera-vgpu-2 instance"
 	finish
 fi
+# The GEMM guest is libvirt's: a domain with the instance as an mdev
+# hostdev, as a cluster's libvirt starts it (the other guests are QEMU's).
+# libvirt's QEMU driver: no private /dev (the test host's root is an overlay
+# in a chroot), consoles written by QEMU itself (no virtlogd), no xattrs
+# remembering owners (devtmpfs has none).
+mkdir -p /etc/libvirt
+cat >/etc/libvirt/qemu.conf <<'CONF'
+namespaces = [ ]
+stdio_handler = "file"
+remember_owner = 0
+CONF
+if "$here/libvirt-up.sh" 2>"$work/libvirt-up.err"; then
+	ok "libvirt: libvirtd $(libvirtd --version | sed 's/.* //') answers on qemu:///system"
+else
+	not_ok "libvirt: libvirtd did not start"
+	sed 's/^/# /' "$work/libvirt-up.err" | tail -n 10
+fi
+# A file, not a process substitution: the test host's /dev has no fd/.
+"$here/libvirt-nodedev.sh" "$parent" >"$work/nodedev.tap" 2>&1
+nodedev_plan=0 nodedev_ran=0
+while IFS= read -r line; do
+	case "$line" in
+	"ok - "*) ok "${line#ok - }"; nodedev_ran=$((nodedev_ran + 1)) ;;
+	"not ok - "*) not_ok "${line#not ok - }"; nodedev_ran=$((nodedev_ran + 1)) ;;
+	1..*) nodedev_plan=${line#1..} ;;
+	*) echo "# $line" ;;
+	esac
+done <"$work/nodedev.tap"
+[ "$nodedev_plan" -gt 0 ] && [ "$nodedev_ran" = "$nodedev_plan" ] ||
+	not_ok "libvirt: libvirt-nodedev.sh planned $nodedev_plan checks, $nodedev_ran reported"
 busy0=$(inst_stat "$a" busy_ns)
-boot gemm "$a" tessera.mode=gemm tessera.sizes=256,512,1024 tessera.count=2
+qemu_user=
+boot_libvirt gemm "$a" tessera.mode=gemm tessera.sizes=256,512,1024 tessera.count=2
 status=$?
 busy1=$(inst_stat "$a" busy_ns)
+if [ "$status" = 0 ] && [ "$qemu_user" = libvirt-qemu ]; then
+	ok "libvirt: a domain with <hostdev type='mdev' model='vfio-pci'> on $a ran and powered off, QEMU as $qemu_user"
+else
+	not_ok "libvirt: the domain with the mdev hostdev (status $status, QEMU as '${qemu_user}')"
+	sed 's/^/# virsh: /' "$work/gemm.virsh" | tail -n 5
+	tail -n 5 /var/log/libvirt/qemu/tessera-gemm.log 2>/dev/null | sed 's/^/# qemu log: /'
+fi
+# The other guests are QEMU's own: libvirtd's work would only slow them.
+pkill -x libvirtd 2>/dev/null
 probe=$(marker gemm probe)
 if [ "${probe#ok}" != "$probe" ]; then
 	ok "the guest's tessera_accel.ko binds to its vGPU ($probe), /dev/accel/accel0 appears"
@@ -257,15 +418,24 @@ old_preempt=$(cat "$card_sysfs/preempt")
 old_watchdog=$(cat "$card_sysfs/watchdog_ms")
 echo 0 > "$card_sysfs/preempt"
 echo 1000 > "$card_sysfs/watchdog_ms"
-# The other guest's stream (30 s of card time alone) is running when the
-# hung guest, booted after it, starts its BUSY.
+# Both guests wait at their gates, then the other guest's stream (12 s of
+# card time alone) runs while the hung job holds the engine and is reset.
 b=
+other_during_hang=
 if new_instance b; then
-	boot other "$b" tessera.mode=load tessera.busy_us=20000 tessera.count=1500 &
+	boot other "$b" tessera.gate=1 tessera.mode=load tessera.busy_us=20000 tessera.count=600 &
 	other_pid=$!
 	booted_alone other "$other_pid"
-	boot hang "$a" tessera.mode=hang tessera.busy_us=5000000 &
+	boot hang "$a" tessera.gate=1 tessera.mode=hang tessera.busy_us=5000000 &
 	hang_pid=$!
+	gated other hang -- "$other_pid" "$hang_pid" || echo "# hang: not both guests at their gates"
+	release other hang
+	# Whether the other guest's stream was still running when the hung
+	# guest's BO_WAIT returned: then its jobs finished beside the reset.
+	while kill -0 "$hang_pid" 2>/dev/null && ! has hang hang; do
+		sleep 0.2
+	done
+	has other 'load start' && ! has other 'load status' && other_during_hang=1
 	wait "$hang_pid" "$other_pid"
 	other_status=$(marker other 'load status')
 else
@@ -280,10 +450,10 @@ else
 	not_ok "a job past the watchdog gets an error from BO_WAIT (${line:-no marker})"
 	show hang 30
 fi
-if [ "$other_status" = 0 ]; then
-	ok "meanwhile the other guest's jobs on its own vGPU finish, every fence checked ($(grep 'tessera-run' "$work/other.out" | tr -d '\r' | tail -n 1))"
+if [ "$other_status" = 0 ] && [ -n "$other_during_hang" ]; then
+	ok "meanwhile the other guest's jobs on its own vGPU, running across the reset, finish, every fence checked ($(grep 'tessera-run' "$work/other.out" | tr -d '\r' | tail -n 1))"
 else
-	not_ok "meanwhile the other guest's jobs finish (${other_status:-no marker})"
+	not_ok "meanwhile the other guest's jobs finish (${other_status:-no marker}; running when the hang was reported: ${other_during_hang:-no})"
 	show other 15
 fi
 
@@ -337,28 +507,30 @@ else
 fi
 
 # ---- two guests at weights 1:3: shares over the time both have work queued ----
-# The guests boot one after the other (booted_alone) and then both run.
+# The guests boot one after the other (booted_alone), wait at their gates,
+# and start their streams together.
 if [ -n "$b" ] || new_instance b; then
 	echo 1 > "/sys/bus/mdev/devices/$a/tessera/weight"
 	echo 3 > "/sys/bus/mdev/devices/$b/tessera/weight"
-	# The weight-1 guest's stream (60 s of card time alone) outlasts the
-	# second guest's boot (20-40 s: both guests share the test host's CPU 1)
-	# and its whole stream (8 s at 3/4 of the engine).
-	boot load_a "$a" tessera.mode=load tessera.busy_us=20000 tessera.count=3000 &
+	# The weight-1 guest's stream (20 s of card time alone) outlasts the
+	# second guest's (6 s of card time, 8 s at 3/4 of the engine).
+	boot load_a "$a" tessera.gate=1 tessera.mode=load tessera.busy_us=20000 tessera.count=1000 &
 	pid_a=$!
 	booted_alone load_a "$pid_a"
 	# Both guests on CPU 1: a guest on CPU 0, beside this client's
 	# processes, triple-faulted at boot.
-	t0=$SECONDS
-	boot load_b "$b" tessera.mode=load tessera.busy_us=20000 tessera.count=300 &
+	boot load_b "$b" tessera.gate=1 tessera.mode=load tessera.busy_us=20000 tessera.count=300 &
 	pid_b=$!
+	gated load_a load_b -- "$pid_a" "$pid_b" || echo "# two guests: not both at their gates"
+	release load_a load_b
+	t0=$SECONDS
 	first=() last=() seen=
 	while kill -0 "$pid_a" 2>/dev/null && kill -0 "$pid_b" 2>/dev/null; do
-		for m in "load_b begin" "load_b probe" "load_b load start" "load_a load status"; do
+		for m in "load_a load start" "load_b load start" "load_b load status" "load_a load status"; do
 			case " $seen " in *" ${m// /_} "*) continue ;; esac
 			has "${m%% *}" "${m#* }" || continue
 			seen="$seen ${m// /_}"
-			echo "# two guests: $m at +$((SECONDS - t0)) s after the second guest's start"
+			echo "# two guests: $m at +$((SECONDS - t0)) s after the release"
 		done
 		if running load_a && running load_b; then
 			sample=("$(inst_stat "$a" busy_ns)" "$(inst_stat "$b" busy_ns)")

@@ -17,6 +17,9 @@
 #                         again, a GEMM; then jobs in flight at power-off
 #   tessera.mode=hotplug  waits for the host to hot-add the vGPU, a GEMM,
 #                         waits for the host to remove it
+#   tessera.gate=1        before its work, prints "ready" and waits for a
+#                         line on ttyS1 (the host's gate): guests that
+#                         booted one after the other start their work at once
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
@@ -68,6 +71,15 @@ if [ "$mode" != hotplug ]; then
 	fi
 fi
 bdf=$(ls /sys/bus/pci/drivers/tessera_accel | grep ':' | head -n 1)
+if [ "$(arg gate)" = 1 ]; then
+	# ttyS1 stays open from before "ready": a UART drops what arrives
+	# while no one has it open, so the host's line cannot come too early.
+	exec 3</dev/ttyS1
+	stty -echo <&3
+	echo "TESSERA-ACCEL ready"
+	read -r _ <&3
+	exec 3<&-
+fi
 
 case "$mode" in
 hotplug)
