@@ -11,13 +11,16 @@
 #
 # Environment: TESSERA_CARD (the -device spec, default tessera-card,engines=1,contexts=8),
 # TESSERA_TESTHOST_CPU (the test host's -cpu, default max),
-# TESSERA_ACCEL_TIMEOUT (seconds for the test host, default 1800).
+# TESSERA_ACCEL_TIMEOUT (seconds for the test host, default 1800),
+# ACCEL_STEPS (all, or gemm: the GEMM guest only; suite 57 runs that on the
+# debug test host).
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -uo pipefail
 
 top=$suite_top
-logs=$top/.cache/suites/accel
+kind=${TESSERA_TESTHOST_KERNEL:-debian}
+logs=$top/.cache/suites/accel-$kind
 # One engine: the guests (and the host node) compete for it, so weights
 # divide its time; on two engines each guest would have one to itself.
 # Eight contexts: then the host node's context shows in available_instances.
@@ -68,12 +71,12 @@ log=$logs/client.log
 start=$SECONDS
 "$top/scripts/testhost/run.sh" --device "$card" "${tessera_mods[@]}" --nested-kvm \
 	--qemu-arg -cpu --qemu-arg "$cpu" --mem 2G \
-	${TSR_IOMMUFD:+--env "TSR_IOMMUFD=$TSR_IOMMUFD"} \
+	${TSR_IOMMUFD:+--env "TSR_IOMMUFD=$TSR_IOMMUFD"} ${ACCEL_STEPS:+--env "ACCEL_STEPS=$ACCEL_STEPS"} \
 	--env "ACCEL_INITRAMFS=$initramfs" --env "ACCEL_KO=$accel_ko" \
 	--env "ACCEL_HOST_KO=$top/drivers/tessera/tessera_accel_host.ko" --env "TESSERA_RUN=$run_bin" \
-	--timeout "$vm_timeout" --name accel-client \
+	--timeout "$vm_timeout" --name "accel-client-$kind" \
 	-- "$top/selftests/clients/accel-client.sh" >"$log" 2>&1
 status=$?
 
-tap_relay_client accel "$log" "$status" "$start" accel-client
+tap_relay_client accel "$log" "$status" "$start" "accel-client-$kind"
 finish

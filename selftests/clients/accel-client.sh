@@ -11,7 +11,9 @@
 # TESSERA_RUN (tessera-run for the host), ACCEL_INITRAMFS (default
 # .cache/nested/accel-initramfs.cpio.gz),
 # NESTED_KERNEL (default Debian's vmlinuz), TSR_IOMMUFD (1: QEMU takes the
-# device through -object iommufd).
+# device through -object iommufd), ACCEL_STEPS (all, the default; gemm: only
+# the GEMM guest, started by QEMU itself, for the debug test host, where
+# every step costs twice its time).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +41,11 @@ finish()
 	exit $failed
 }
 made=()
+steps=${ACCEL_STEPS:-all}
+case "$steps" in
+all | gemm) ;;
+*) not_ok "ACCEL_STEPS=$steps: all or gemm"; finish ;;
+esac
 
 # The nested guests' QEMUs run on the test host's CPU 1, everything else of
 # this client on CPU 0. A nested guest then boots reliably: with both on
@@ -300,6 +307,58 @@ booted_alone()
 # one test host CPU for over a minute (soft lockup) while a guest booted.
 echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 
+# check_gemm_guest STATUS BUSY0 BUSY1 SIZE...: the GEMM guest's checks, from
+# its console and the instance's card time before and after it.
+check_gemm_guest()
+{
+	local status=$1 busy0=$2 busy1=$3 probe size line st before after
+
+	shift 3
+	probe=$(marker gemm probe)
+	if [ "${probe#ok}" != "$probe" ]; then
+		ok "the guest's tessera_accel.ko binds to its vGPU ($probe), /dev/accel/accel0 appears"
+	else
+		not_ok "the guest's tessera_accel.ko binds to its vGPU (QEMU status $status, ${probe:-no probe marker})"
+		show gemm 40
+	fi
+	for size; do
+		line=$(marker gemm "gemm $size")
+		read -r _ st _ before after <<< "${line:-x 99 x 0 0}"
+		if [ "$st" = 0 ] && [ "$after" -gt "$before" ]; then
+			ok "guest: 2 GEMMs ${size}x$size run and check out (Freivalds), by interrupt: the device's /proc/interrupts $before -> $after"
+		else
+			not_ok "guest: 2 GEMMs ${size}x$size (${line:-no marker})"
+			grep "tessera-run" "$work/gemm.out" | tail -n 5 | sed 's/^/# /'
+		fi
+	done
+	grep 'tessera-run:' "$work/gemm.out" | tr -d '\r' | sed 's/^/# guest: /'
+	if [ "$busy1" -gt "$busy0" ]; then
+		ok "the host sees the guest's work: instance busy_ns $busy0 -> $busy1 (card time)"
+	else
+		not_ok "the host sees the guest's work: instance busy_ns $busy0 -> $busy1"
+	fi
+}
+
+# The debug test host: one guest's GEMMs on its vGPU, by interrupt, under
+# KASAN, lockdep and kmemleak (run.sh checks the host after the client).
+if [ "$steps" = gemm ]; then
+	if ! new_instance a; then
+		not_ok "mdevctl starts a tessera-vgpu-2 instance"
+		finish
+	fi
+	busy0=$(inst_stat "$a" busy_ns)
+	boot gemm "$a" tessera.mode=gemm tessera.sizes=256,512 tessera.count=2
+	status=$?
+	busy1=$(inst_stat "$a" busy_ns)
+	if [ "$status" = 0 ]; then
+		ok "QEMU with the vGPU as vfio-pci ran the guest and powered off"
+	else
+		not_ok "QEMU with the vGPU as vfio-pci (status $status)"
+	fi
+	check_gemm_guest "$status" "$busy0" "$busy1" 256 512
+	finish
+fi
+
 # ---- the card's own node, on the host ----
 # host_node_load: Debian's DRM modules, tessera_accel.ko and
 # tessera_accel_host.ko with host_weight 2; its node's path in $host_node.
@@ -392,29 +451,7 @@ else
 fi
 # The other guests are QEMU's own: libvirtd's work would only slow them.
 pkill -x libvirtd 2>/dev/null
-probe=$(marker gemm probe)
-if [ "${probe#ok}" != "$probe" ]; then
-	ok "the guest's tessera_accel.ko binds to its vGPU ($probe), /dev/accel/accel0 appears"
-else
-	not_ok "the guest's tessera_accel.ko binds to its vGPU (QEMU status $status, ${probe:-no probe marker})"
-	show gemm 40
-fi
-for size in 256 512 1024; do
-	line=$(marker gemm "gemm $size")
-	read -r _ st _ before after <<< "${line:-x 99 x 0 0}"
-	if [ "$st" = 0 ] && [ "$after" -gt "$before" ]; then
-		ok "guest: 2 GEMMs ${size}x$size run and check out (Freivalds), by interrupt: the device's /proc/interrupts $before -> $after"
-	else
-		not_ok "guest: 2 GEMMs ${size}x$size (${line:-no marker})"
-		grep "tessera-run" "$work/gemm.out" | tail -n 5 | sed 's/^/# /'
-	fi
-done
-grep 'tessera-run:' "$work/gemm.out" | tr -d '\r' | sed 's/^/# guest: /'
-if [ "$busy1" -gt "$busy0" ]; then
-	ok "the host sees the guest's work: instance busy_ns $busy0 -> $busy1 (card time)"
-else
-	not_ok "the host sees the guest's work: instance busy_ns $busy0 -> $busy1"
-fi
+check_gemm_guest "$status" "$busy0" "$busy1" 256 512 1024
 
 # ---- jobs in flight while unbound, unloaded, powered off ----
 boot inflight "$a" tessera.mode=inflight
