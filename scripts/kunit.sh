@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Run Tessera's KUnit suites under UML with the kernel's own kunit.py, from
-# an unpacked copy of Debian's linux-source-6.12 kept in .cache/kunit/.
+# an unpacked copy of Debian's linux-source-6.12 kept in .cache/kunit/
+# (make check runs them on the debug test host: scripts/suites/40-kunit.sh).
 # The project's drivers/tessera/lib/ is linked in as drivers/misc/tessera; only
 # the pure core (no VFIO or PCI) is built there, chosen by its Kconfig.
 # Prints KTAP on stdout and exits non-zero if any case fails.
@@ -22,8 +23,10 @@ if [ ! -f "$src/.tessera-ready" ]; then
 	echo 'obj-y += tessera/' >> "$src/drivers/misc/Makefile"
 	touch "$src/.tessera-ready"
 fi
-# Link this checkout's sources afresh each run: new files appear, and a
-# cache made by another clone cannot point at stale code.
+# Link this checkout's sources afresh each run, so that new files appear.
+# make still compares mtimes: a build tree taken from another clone, with
+# objects newer than this checkout's sources, runs its old code until the
+# sources are touched.
 dir="$src/drivers/misc/tessera"
 rm -rf "$dir"
 mkdir -p "$dir"

@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lib/tessera_pin_runs.c built once more, for tessera_lib_test.ko: kbuild links
+ * an object into one module only, and tessera_mdev.ko has lib/tessera_pin_runs.o.
+ */
+#include "../lib/tessera_pin_runs.c"
