@@ -22,7 +22,8 @@ mkdir -p "$out"
 . "$top/scripts/versions.sh"
 kver=$TESSERA_KVER
 
-{ read -r _ && read -r modroot; } < <("$top/scripts/testhost/build-initramfs.sh")
+# The nested guest runs Debian's kernel, whichever kernel the test host runs.
+{ read -r _ && read -r modroot; } < <("$top/scripts/testhost/build-initramfs.sh" --kernel debian)
 [ -f "$modroot/lib/modules/$kver/modules.dep" ] || {
 	echo "build-accel-initramfs: no depmod'ed module tree for $kver at $modroot" >&2
 	exit 1
