@@ -3,7 +3,7 @@
  * KUnit suite "tessera_core": the core API (include/tessera_core.h) alone,
  * on a real card, with no mediator loaded. Built as tessera_core_test.ko
  * when the kernel has KUnit; run in the debug test host by
- * scripts/suites/62-debug-core-api.sh.
+ * scripts/suites/40-kunit.sh.
  *
  * The suite is a client of the card like any other: an auxiliary driver
  * of "tessera.mdev", the device the card offers the mediator (which must
