@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The VFIO selftests (selftests/vfio/): build them and tessera.ko, then run
-# each test group in a fresh test host with the card and the module loaded.
+# every test group in one test host with the card and the module loaded (or
+# each group in a fresh one).
 # One TAP stream: every test of every group is one numbered line named
 # "<group>: <fixture>.<variant>.<test>"; the plan comes last.
 #
@@ -9,8 +10,10 @@
 #
 # Environment: TESSERA_CARD (the -device spec, default tessera-card),
 # TESSERA_SELFTEST_TIMEOUT (seconds per test host, default 1200),
-# TESSERA_SELFTEST_HOSTS (per-group, the default, or one: every group in
-# one test host, in order, as the debug-vfio suite runs them).
+# TESSERA_SELFTEST_HOSTS (one, the default: every group in one test host,
+# in order, each under run-with-watch.sh, a boot per group saved; or
+# per-group: a fresh test host for each, so that a group that kills its
+# host leaves the others theirs).
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
 # TSR_IOMMUFD=1: the VFIO clients use /dev/iommu and the device cdev.
@@ -105,7 +108,7 @@ for group in "${groups[@]}"; do
 	fi
 done
 
-if [ "${TESSERA_SELFTEST_HOSTS:-per-group}" = one ]; then
+if [ "${TESSERA_SELFTEST_HOSTS:-one}" = one ]; then
 	# --- one test host for every group: a boot (and, on the debug kernel,
 	# a kmemleak scan) per group saved; each group still runs under
 	# run-with-watch.sh, which checks the module's counters after it, and
