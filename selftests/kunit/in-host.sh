@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Inside the debug test host, after tessera.ko, tessera_core_test.ko and
 # tessera_lib_test.ko were loaded (KUnit ran each module's suites while it
-# loaded): the core API suite's checks (selftests/core/core_api.sh) and the
-# pure code's suites (kunit-results.sh SUITE=CASES...) as one TAP stream,
+# loaded): the host's checks around the core API suite
+# (selftests/core/core_api.sh) and every suite's cases (kunit-results.sh
+# SUITE=CASES...) as one TAP stream,
 # renumbered; a part whose plan does not match its lines fails once more.
 #
 #   selftests/kunit/in-host.sh SUITE=CASES...

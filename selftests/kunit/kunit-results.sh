@@ -19,6 +19,7 @@ for arg; do
 	results=/sys/kernel/debug/kunit/$suite/results
 	if [ ! -r "$results" ]; then
 		not_ok "$suite: KUnit ran the suite (no $results)"
+		dmesg | grep -i 'kunit\|tessera' | tail -n 20 | sed 's/^/# dmesg: /'
 		continue
 	fi
 	cases=0 verdict=
