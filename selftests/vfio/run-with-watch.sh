@@ -12,8 +12,13 @@
 set -u
 
 stuck_s=${WATCH_STUCK_S:-90}
+# In a process group of its own (job control on for this one job): the
+# test host's init, its kernel threads and this script share process
+# group 0, which the watcher would otherwise take for the test's.
+set -m
 "$@" &
 main=$!
+set +m
 
 # The watcher reads /proc with the shell's own `read`: an exec of ps or
 # pgrep every few seconds would take CPU from the test it watches (0.4 s
