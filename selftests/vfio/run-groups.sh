@@ -5,7 +5,7 @@
 # at zero after it), between markers that scripts/suites/50-selftests.sh
 # splits the console log at:
 #   ### tessera-group: NAME           before NAME's output
-#   ### tessera-group-end: NAME STATUS after it
+#   ### tessera-group-end: NAME STATUS SECONDS after it
 # Exits non-zero if any of them did.
 #
 #   selftests/vfio/run-groups.sh BINARY...
@@ -16,9 +16,12 @@ worst=0
 for bin in "$@"; do
 	name=$(basename "$bin")
 	echo "### tessera-group: $name"
+	# /proc/uptime, not date: an exec costs 0.5 s on the debug test host.
+	read -r began _ </proc/uptime
 	"$here/run-with-watch.sh" "$bin"
 	status=$?
-	echo "### tessera-group-end: $name $status"
+	read -r ended _ </proc/uptime
+	echo "### tessera-group-end: $name $status $(( ${ended%.*} - ${began%.*} ))"
 	[ "$status" = 0 ] || worst=$status
 done
 exit "$worst"
