@@ -4,6 +4,9 @@
 # make demo put on it. Everything else (NICs, USB, sound, display, SCSI,
 # IPMI, CXL...) stays out of the build.
 CONFIG_Q35=y
+# pc too, the default machine, as in upstream's build: the card's qtest and
+# scripts/qemu without -machine start it.
+CONFIG_I440FX=y
 # The q35 machine as before: the guest's clock sources unchanged.
 CONFIG_HPET=y
 CONFIG_VTD=y
