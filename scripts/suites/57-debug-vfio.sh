@@ -43,7 +43,7 @@ here=$(dirname "$0")
 # sweep: every create, open and close scrubs the instance's slice, and
 # bar2's tests write and read whole slices, slow under KASAN (bar2 took
 # 123 s of the selftests' 358 s on the default 256 MiB card). Suites 50
-# and 53 run them on that card, on Debian's kernel.
+# and 53 run them on the 256 MiB card, on Debian's kernel.
 for inner in 50-selftests.sh 53-lifecycle.sh 56-vfpga.sh; do
 	if [ "$inner" = 56-vfpga.sh ]; then
 		tap_renumber debug "$here/$inner"
