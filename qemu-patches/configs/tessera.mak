@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The devices the test host's QEMU is built with (--without-default-devices
-# --with-devices-x86_64=tessera): the q35 machine and what the suites and
+# --with-devices-x86_64=tessera): the q35 and pc machines and what the suites and
 # make demo put on it. Everything else (NICs, USB, sound, display, SCSI,
 # IPMI, CXL...) stays out of the build.
 CONFIG_Q35=y
