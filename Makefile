@@ -22,7 +22,7 @@ need = @test -e $(1) || { echo "make: $(1) does not exist yet: $(2)" >&2; exit 1
 
 .PHONY: all help deps kernel qemu modules selftests card-demo testhost build \
 	check demo bench lint clean distclean debug-kernel debug-modules fuzz accel-fuzz \
-	fuzz-planted deb install modules_install accel-debug
+	fuzz-planted deb install modules_install
 
 all: build
 
@@ -40,7 +40,6 @@ help:
 	@echo 'make fuzz       the VFIO uAPI fuzzer on every type, 10x make check'"'"'s budget (FUZZ_SECONDS=600)'
 	@echo 'make fuzz-planted  each selftests/fuzz/planted/*.patch must be caught by the fuzzer'
 	@echo 'make accel-fuzz the DRM accel uAPI fuzzer on the debug test host, ten times its make check time'
-	@echo 'make accel-debug  a nested guest'"'"'s GEMMs through the mediator on the debug test host (about 20 min)'
 	@echo 'make lint       checkpatch --strict, W=1 and sparse builds (TAP)'
 	@echo 'make deb        Debian packages into build/deb/: tessera-dkms, tessera-tools, libtessera0, libtessera-dev'
 	@echo 'make install    tessera-smi, tessera-run and libtessera (PREFIX=/usr/local DESTDIR=)'
@@ -118,12 +117,6 @@ demo: deps kernel testhost qemu modules card-demo
 # debug-accelfuzz suite runs it for 30 s).
 accel-fuzz: deps kernel testhost qemu
 	@TESSERA_ACCEL_FUZZ_SECONDS=$${TESSERA_ACCEL_FUZZ_SECONDS:-300} $(CURDIR)/scripts/suites/64-debug-accelfuzz.sh
-
-# The accel suite's GEMM guest on the debug test host (a nested guest's
-# tessera_accel.ko through the mediator under KASAN, lockdep and kmemleak):
-# about 20 minutes, so not in `make check` (Documentation/accel.rst).
-accel-debug: deps kernel testhost qemu modules
-	@TESSERA_TESTHOST_KERNEL=debug TSR_IOMMUFD=1 ACCEL_STEPS=gemm $(HEAVY) $(CURDIR)/scripts/suites/63-accel.sh
 
 bench: deps kernel testhost qemu modules
 	@$(HEAVY) $(CURDIR)/scripts/run-benches.sh

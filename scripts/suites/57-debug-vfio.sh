@@ -37,8 +37,7 @@ here=$(dirname "$0")
 # Not 60-nested: its nested guest drives the same ioctls as the selftests
 # and the fuzzer do here, which cover them under KASAN and lockdep; QEMU
 # as the client is suite 60's and 63's, on Debian's kernel (2 minutes).
-# Not 63's GEMM guest either: on this kernel one nested guest took 15 of
-# the test host's 19.5 minutes (`make accel-debug` runs it).
+# 63's GEMM guest runs on this kernel in suite 62, in a test host of its own.
 # The selftests and the lifecycle on a 64 MiB card, as the fault-injection
 # sweep: every create, open and close scrubs the instance's slice, and
 # bar2's tests write and read whole slices, slow under KASAN (bar2 took

@@ -347,7 +347,7 @@ if [ "$steps" = gemm ]; then
 		finish
 	fi
 	busy0=$(inst_stat "$a" busy_ns)
-	boot gemm "$a" tessera.mode=gemm tessera.sizes=256,512 tessera.count=2
+	boot gemm "$a" tessera.mode=gemm tessera.sizes=256,512,1024 tessera.count=2
 	status=$?
 	busy1=$(inst_stat "$a" busy_ns)
 	if [ "$status" = 0 ]; then
@@ -355,7 +355,7 @@ if [ "$steps" = gemm ]; then
 	else
 		not_ok "QEMU with the vGPU as vfio-pci (status $status)"
 	fi
-	check_gemm_guest "$status" "$busy0" "$busy1" 256 512
+	check_gemm_guest "$status" "$busy0" "$busy1" 256 512 1024
 	finish
 fi
 
