@@ -12,7 +12,7 @@
 # Environment: TESSERA_CARD (the -device spec, default tessera-card,engines=1,contexts=8),
 # TESSERA_TESTHOST_CPU (the test host's -cpu, default max),
 # TESSERA_ACCEL_TIMEOUT (seconds for the test host, default 1800),
-# ACCEL_STEPS (all, or gemm: the GEMM guest only; `make accel-debug` runs
+# ACCEL_STEPS (all, or gemm: the GEMM guest only; suite 62 runs
 # that on the debug test host).
 # shellcheck source=scripts/suites/lib.sh
 . "$(dirname "$0")/lib.sh"
