@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Inside the test host (scripts/bench-sched.sh starts it): two Tessera
 # cards, each with one engine. Share error, fairness and aggregate engine
-# use for 2 to 32 vgpu-32 instances on the first card and 16 over both,
+# use for 1 to 32 vgpu-32 instances on the first card and 16 over both,
 # the same beside adversaries, the latency of every kind of switch, fence latency with
 # preemption on and off, and the scheduler's overhead.
 set -euo pipefail
@@ -22,9 +22,10 @@ b=${cards[1]}
 echo "cards: $a and $b, one engine each; slice $(cat "/sys/bus/pci/devices/$a/tessera/slice_us") us, policy $(cat "/sys/bus/pci/devices/$a/tessera/policy")"
 echo
 # Aggregate throughput (engine busy share of card time) and fairness from
-# 2 to 32 tenants of one card: vgpu-32 instances, 1/32 of the card each
-# (the windows run from switch to switch: a lone tenant never switches).
-for n in 2 4 8 16 32; do
+# 1 to 32 tenants of one card: vgpu-32 instances, 1/32 of the card each
+# (the windows run from switch to switch, but a lone tenant never
+# switches: its windows are slices of its own busy time).
+for n in 1 2 4 8 16 32; do
 	"$bench" share "$n" "$a"
 	echo
 done
