@@ -25,9 +25,9 @@ trap 'rm -f "$log"' EXIT
 	"${ko%/*}/tessera_accel_host.ko" >"$log"
 grep -v '^rate: ' "$log"
 # Mediated against native, from the "rate:" lines of the same run: the
-# median of the three rounds of each.
+# median of the five rounds of each.
 echo
-echo "Mediated throughput against the host node (tessera_accel_host.ko) running the same batches in the same test host: commands per second by the wall clock, the median of three rounds of each side taken in turn (the range in brackets). On new pages the native clock includes BO_CREATE, where the host node allocates, pins, maps and binds the pages that the mediator pins and maps on the doorbell; the last two columns take BO_CREATE off the native clock:"
+echo "Mediated throughput against the host node (tessera_accel_host.ko) running the same batches in the same test host: commands per second by the wall clock, the median of five rounds of each side taken in turn (the range in brackets). On new pages the native clock includes BO_CREATE, where the host node allocates, pins, maps and binds the pages that the mediator pins and maps on the doorbell; the last two columns take BO_CREATE off the native clock:"
 echo
 echo "| batch | pages | mediated cmd/s | native cmd/s | mediated/native | native cmd/s, BO made beforehand | mediated/that |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"

@@ -4,7 +4,7 @@
 # submission path (submit-bench, a vGPU instance driven through VFIO as a
 # guest driver would) and then the same batches on the card's host node
 # (native-bench, through tessera_accel_host.ko), side by side in one run,
-# three rounds of each in turn: under TCG one round of either varies by a
+# five rounds of each in turn: under TCG one round of either varies by a
 # factor of two or more from the next, so bench-submit.sh takes the median
 # of each side's "rate:" lines. The mediator's table is the first round's.
 #
@@ -14,7 +14,7 @@ out=$1 accel_ko=$2 accel_host_ko=$3
 
 modprobe drm_shmem_helper
 modprobe gpu-sched
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
 	if [ "$round" = 1 ]; then
 		"$out/submit-bench"
 	else
