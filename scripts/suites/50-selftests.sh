@@ -38,13 +38,9 @@ fi
 
 # --- prerequisites: each missing one is a failing line that says what ---
 
-if make -C "$top/selftests/vfio" OUT="$out" >"$logs/build.log" 2>&1; then
-	tap ok "selftests: the VFIO selftests build"
-else
-	tap not-ok "selftests: the VFIO selftests do not build (make -C selftests/vfio)"
-	tap_comment_file "$logs/build.log" 20
-	finish
-fi
+suite_make "$logs/build.log" "selftests: the VFIO selftests build" \
+	"selftests: the VFIO selftests do not build (make -C selftests/vfio)" \
+	-C "$top/selftests/vfio" OUT="$out"
 
 suite_module selftests "$logs"
 

@@ -20,13 +20,9 @@ card=${TESSERA_CARD:-tessera-card}
 vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
 mkdir -p "$logs"
 
-if make -C "$top/selftests/lifecycle" OUT="$out" >"$logs/build.log" 2>&1; then
-	tap ok "lifecycle: the lifecycle holder builds"
-else
-	tap not-ok "lifecycle: the lifecycle holder does not build (make -C selftests/lifecycle)"
-	tap_comment_file "$logs/build.log" 20
-	finish
-fi
+suite_make "$logs/build.log" "lifecycle: the lifecycle holder builds" \
+	"lifecycle: the lifecycle holder does not build (make -C selftests/lifecycle)" \
+	-C "$top/selftests/lifecycle" OUT="$out"
 suite_module lifecycle "$logs"
 suite_need lifecycle scripts/testhost/run.sh scripts/qemu selftests/lifecycle/lifecycle.sh
 

@@ -21,13 +21,9 @@ card=${TESSERA_SCHED_CARD:-tessera-card,engines=1}
 vm_timeout=${TESSERA_SELFTEST_TIMEOUT:-1200}
 mkdir -p "$logs"
 
-if make -C "$top/selftests/sched" OUT="$out" >"$logs/build.log" 2>&1; then
-	tap ok "sched: the scheduler selftests build"
-else
-	tap not-ok "sched: the scheduler selftests do not build (make -C selftests/sched)"
-	tap_comment_file "$logs/build.log" 20
-	finish
-fi
+suite_make "$logs/build.log" "sched: the scheduler selftests build" \
+	"sched: the scheduler selftests do not build (make -C selftests/sched)" \
+	-C "$top/selftests/sched" OUT="$out"
 
 suite_module sched "$logs"
 suite_need sched scripts/testhost/run.sh scripts/qemu

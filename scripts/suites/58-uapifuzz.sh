@@ -73,13 +73,9 @@ case "$seconds" in
 ''|*[!0-9]*) tap not-ok "uapifuzz: TESSERA_FUZZ_SECONDS wants whole seconds, not '$seconds'"; finish ;;
 esac
 
-if make -C "$top/selftests/fuzz" OUT="$out" >"$logs/build.log" 2>&1; then
-	tap ok "uapifuzz: vfio_fuzz builds"
-else
-	tap not-ok "uapifuzz: vfio_fuzz does not build (make -C selftests/fuzz)"
-	tap_comment_file "$logs/build.log" 20
-	finish
-fi
+suite_make "$logs/build.log" "uapifuzz: vfio_fuzz builds" \
+	"uapifuzz: vfio_fuzz does not build (make -C selftests/fuzz)" \
+	-C "$top/selftests/fuzz" OUT="$out"
 
 # The debug kernel needs a module built for it.
 if [ "$kernel" = debug ] && [ -z "${TESSERA_KO:-}" ]; then

@@ -27,13 +27,9 @@ card=${TESSERA_CARD:-tessera-card,vram-size=64M}
 start=$SECONDS
 mkdir -p "$logs"
 
-if make -C "$top/selftests/faultinj" OUT="$out" >"$logs/build.log" 2>&1; then
-	tap ok "faultinj: the sweep builds"
-else
-	tap not-ok "faultinj: the sweep does not build (make -C selftests/faultinj)"
-	tap_comment_file "$logs/build.log" 20
-	finish
-fi
+suite_make "$logs/build.log" "faultinj: the sweep builds" \
+	"faultinj: the sweep does not build (make -C selftests/faultinj)" \
+	-C "$top/selftests/faultinj" OUT="$out"
 suite_module faultinj "$logs"
 suite_need faultinj scripts/testhost/run.sh scripts/qemu
 

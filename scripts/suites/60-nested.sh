@@ -19,13 +19,9 @@ card=${TESSERA_CARD:-tessera-card}
 vm_timeout=${TESSERA_NESTED_TIMEOUT:-1800}
 mkdir -p "$logs"
 
-if make -C "$top/selftests/vfio" OUT="$top/.cache/selftests" >"$logs/build.log" 2>&1; then
-	tap ok "nested: tessera-bar2 (the host-side VFIO checker) builds"
-else
-	tap not-ok "nested: selftests/vfio does not build (tessera-bar2)"
-	tap_comment_file "$logs/build.log" 20
-	finish
-fi
+suite_make "$logs/build.log" "nested: tessera-bar2 (the host-side VFIO checker) builds" \
+	"nested: selftests/vfio does not build (tessera-bar2)" \
+	-C "$top/selftests/vfio" OUT="$top/.cache/selftests"
 if initramfs=$("$top/selftests/clients/build-nested-initramfs.sh" 2>"$logs/initramfs.log"); then
 	tap ok "nested: the nested guest's initramfs builds (busybox, lspci, bar2-poke)"
 else

@@ -23,13 +23,9 @@ mkdir -p "$logs" "$out"
 # shellcheck source=scripts/versions.sh
 . "$top/scripts/versions.sh"
 
-if make -C "$top/tools/tessera-smi" OUT="$out/bin" >"$logs/smi-build.log" 2>&1; then
-	tap ok "tools: tessera-smi builds against libpci"
-else
-	tap not-ok "tools: tessera-smi does not build (make -C tools/tessera-smi)"
-	tap_comment_file "$logs/smi-build.log" 20
-	finish
-fi
+suite_make "$logs/smi-build.log" "tools: tessera-smi builds against libpci" \
+	"tools: tessera-smi does not build (make -C tools/tessera-smi)" \
+	-C "$top/tools/tessera-smi" OUT="$out/bin"
 "$top/tools/tessera-smi/test-nocard.sh" "$out/bin/tessera-smi" >"$logs/nocard.tap" 2>&1
 while IFS= read -r line; do
 	case "$line" in
@@ -83,13 +79,9 @@ for m in tessera tessera_mdev tessera_accel tessera_accel_host; do
 done
 tap ok "tools: dkms built tessera, tessera_mdev, tessera_accel and tessera_accel_host"
 
-if make -C "$top/selftests/sched" OUT="$out/bin" >"$logs/bench-build.log" 2>&1; then
-	tap ok "tools: sched-bench (the known load) builds"
-else
-	tap not-ok "tools: sched-bench does not build (make -C selftests/sched)"
-	tap_comment_file "$logs/bench-build.log" 20
-	finish
-fi
+suite_make "$logs/bench-build.log" "tools: sched-bench (the known load) builds" \
+	"tools: sched-bench does not build (make -C selftests/sched)" \
+	-C "$top/selftests/sched" OUT="$out/bin"
 suite_need tools scripts/testhost/run.sh scripts/qemu selftests/tools/tools-host.sh
 
 log=$logs/tools-host.log

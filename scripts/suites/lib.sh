@@ -160,6 +160,23 @@ suite_need()
 	done
 }
 
+# suite_make LOG OK NOT_OK MAKE_ARG...: run make with MAKE_ARGs into LOG;
+# a line OK if it builds, else a failing line NOT_OK with the log's last
+# lines, and the suite finishes.
+suite_make()
+{
+	local log=$1 ok=$2 not_ok=$3
+
+	shift 3
+	if make "$@" >"$log" 2>&1; then
+		tap ok "$ok"
+		return
+	fi
+	tap not-ok "$not_ok"
+	tap_comment_file "$log" 20
+	finish
+}
+
 # tap_relay_client NAME LOG STATUS START CONSOLE: relay a client's TAP, run
 # by scripts/testhost/run.sh into LOG with exit STATUS since START
 # ($SECONDS), as our own lines; then one line for the host kernel's health
